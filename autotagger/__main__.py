@@ -1,0 +1,3 @@
+from autotagger.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,84 @@
+"""Command line: a thin layer over the core. Each command lives in its own module with
+``register(subparsers)`` and ``run(args) -> int``; modules import heavy things (torch, Qt) only
+inside ``run`` so that ``autotagger --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+
+from autotagger import __version__
+from autotagger.cli.common import EXIT_USAGE, CliError, print_error
+
+# Order is the order shown in --help. A module that is not there yet is skipped.
+COMMANDS = (
+    "tag",
+    "watch",
+    "service",
+    "folders",
+    "search",
+    "status",
+    "tags",
+    "export",
+    "undo",
+    "gui",
+    "tray",
+    "model",
+    "doctor",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print_error(f"{self.prog}: {message} (see --help)")
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="autotagger",
+        description="Caption and keyword-tag photographs with BLIP-2; write the tags into the files "
+        "(XMP/IPTC/EXIF or sidecars) and a searchable catalogue.",
+    )
+    parser.add_argument("--version", action="version", version=f"autotagger {__version__}")
+    parser.add_argument("--config", metavar="FILE", help="config file (default: the user config dir)")
+    parser.add_argument("--catalog", metavar="FILE", help="catalogue file (or AUTOTAGGER_CATALOG)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show library warnings and tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMANDS:
+        modname = f"autotagger.cli.{name}_cmd"
+        if importlib.util.find_spec(modname) is None:
+            continue
+        module = importlib.import_module(modname)
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.run(args))
+    except CliError as exc:
+        print_error(str(exc))
+        return exc.code
+    except KeyboardInterrupt:
+        print_error("interrupted")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a last guard: one line, not a traceback, unless --verbose
+        if getattr(args, "verbose", False):
+            raise
+        print_error(f"{type(exc).__name__}: {exc}")
+        return 1
+
+
+def gui_main() -> int:
+    return main(["gui", *sys.argv[1:]])

@@ -1,0 +1,169 @@
+"""Typed settings: defaults here, then the TOML config file, then AUTOTAGGER_* variables, then CLI flags.
+
+Imports nothing else from autotagger: every layer may read it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+APP_NAME = "autotagger"
+DEFAULT_MODEL = "Salesforce/blip2-opt-2.7b"
+WRITE_MODES = ("auto", "embed", "sidecar", "both", "none")
+SIDECAR_NAMES = ("ext", "base")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+DTYPES = ("auto", "float32", "float16", "bfloat16")
+QUANTIZE = ("none", "8bit", "4bit")
+
+
+class ConfigError(ValueError):
+    """A bad setting; the message is one line for the user."""
+
+
+def config_dir() -> Path:
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir(APP_NAME, appauthor=False))
+
+
+def data_dir() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+def cache_dir() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir(APP_NAME, appauthor=False))
+
+
+def default_config_path() -> Path:
+    env = os.environ.get("AUTOTAGGER_CONFIG")
+    return Path(env) if env else config_dir() / "config.toml"
+
+
+def default_catalog_path() -> Path:
+    return data_dir() / "catalog.sqlite3"
+
+
+@dataclass
+class Settings:
+    model: str = DEFAULT_MODEL
+    device: str = "auto"
+    dtype: str = "auto"
+    quantize: str = "none"
+    questions: str = ""  # path to a question-set TOML; "" = the default set shipped in resources/
+    batch_size: int = 8
+    write: str = "auto"
+    sidecar_name: str = "ext"
+    keep_backup: bool = False
+    catalog: str = ""  # "" = platformdirs default
+    settle_seconds: float = 2.0
+    poll: bool = False
+    recursive: bool = True
+    folders: list[str] = field(default_factory=list)
+
+    def validate(self) -> Settings:
+        choices = {
+            "device": DEVICES,
+            "dtype": DTYPES,
+            "quantize": QUANTIZE,
+            "write": WRITE_MODES,
+            "sidecar_name": SIDECAR_NAMES,
+        }
+        for name, allowed in choices.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+        if self.batch_size < 1:
+            raise ConfigError(f"batch_size must be at least 1, not {self.batch_size}")
+        if self.settle_seconds < 0:
+            raise ConfigError(f"settle_seconds must be >= 0, not {self.settle_seconds}")
+        return self
+
+    @property
+    def catalog_path(self) -> Path:
+        env = os.environ.get("AUTOTAGGER_CATALOG")
+        if self.catalog:
+            return Path(self.catalog).expanduser()
+        if env:
+            return Path(env).expanduser()
+        return default_catalog_path()
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied; ``None`` values mean "not given" and are skipped."""
+        given = {k: v for k, v in changes.items() if v is not None}
+        return dataclasses.replace(self, **given).validate()
+
+    def to_toml_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _coerce(name: str, raw: Any, typ: Any) -> Any:
+    typ = str(typ)
+    try:
+        if "bool" in typ:
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(raw)
+        if "int" in typ:
+            return int(raw)
+        if "float" in typ:
+            return float(raw)
+        if "list" in typ:
+            if isinstance(raw, list):
+                return [str(x) for x in raw]
+            return [p for p in str(raw).split(os.pathsep) if p]
+        return str(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"setting {name} has a bad value: {raw!r}") from None
+
+
+def load_settings(path: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Defaults, overridden by the config file (if it exists), overridden by AUTOTAGGER_* variables."""
+    env = os.environ if environ is None else environ
+    path = path or default_config_path()
+    values: dict[str, Any] = {}
+    known = {f.name: f.type for f in fields(Settings)}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc}") from None
+        for key, raw in data.items():
+            if key not in known:
+                raise ConfigError(f"unknown setting {key!r} in {path}")
+            values[key] = _coerce(key, raw, known[key])
+    for key, typ in known.items():
+        env_key = f"AUTOTAGGER_{key.upper()}"
+        if env_key in env and key != "catalog":  # AUTOTAGGER_CATALOG is read at use, see catalog_path
+            values[key] = _coerce(key, env[env_key], typ)
+    return Settings(**values).validate()
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> Path:
+    """Write the settings atomically (temp file + replace), creating the folder."""
+    import tomli_w
+
+    path = path or default_config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(tomli_w.dumps(settings.to_toml_dict()), encoding="utf-8")
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,24 @@
+"""The small interface every tagger (the real BLIP-2 one, the fakes in tests and benchmarks) offers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from autotagger.types import TagResult
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+# (path, decoded RGB image). Decoding errors never reach a tagger: the caller reports them.
+ImageInput = tuple[str, "Image.Image"]
+
+
+@runtime_checkable
+class Tagger(Protocol):
+    model_id: str
+    device: str
+
+    def tag_images(self, images: Sequence[ImageInput]) -> list[TagResult]:
+        """One TagResult per input, in order. Must not raise for one bad image: set ``error``."""
+        ...
