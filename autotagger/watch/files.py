@@ -1,0 +1,107 @@
+"""Which files the watcher cares about, and how RAW+JPEG(+XMP) files from one capture group together."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+RAW_EXTS = frozenset(
+    [
+        ".3fr",
+        ".ari",
+        ".arw",
+        ".cr2",
+        ".cr3",
+        ".crw",
+        ".dcr",
+        ".dng",
+        ".erf",
+        ".fff",
+        ".iiq",
+        ".k25",
+        ".kdc",
+        ".mef",
+        ".mos",
+        ".mrw",
+        ".nef",
+        ".nrw",
+        ".orf",
+        ".pef",
+        ".raf",
+        ".raw",
+        ".rw2",
+        ".rwl",
+        ".sr2",
+        ".srf",
+        ".srw",
+        ".x3f",
+    ]
+)
+# Rendered formats, in order of preference as the one image of a capture that the model sees.
+RENDERED_EXTS = (".jpg", ".jpeg", ".heic", ".heif", ".png", ".tif", ".tiff", ".webp")
+IMAGE_EXTS = frozenset(RENDERED_EXTS) | RAW_EXTS
+# Temp-file markers of our own metadata writer and of common copy tools (rsync, browsers, sync clients).
+_TEMP_MARKERS = (".autotagger", ".tmp", ".part", ".crdownload", ".partial", "~")
+
+
+def ext_of(path: str) -> str:
+    return os.path.splitext(path)[1].lower()
+
+
+def is_raw(path: str) -> bool:
+    return ext_of(path) in RAW_EXTS
+
+
+def is_ignored_name(name: str) -> bool:
+    """Hidden files, temp files (ours and copy tools'), sidecars: never queued, never watched."""
+    low = name.lower()
+    if low.startswith(".") or low.startswith("~$"):
+        return True
+    if low.endswith(".xmp"):
+        return True
+    return any(marker in low for marker in _TEMP_MARKERS)
+
+
+def is_candidate(path: str) -> bool:
+    """A photo the watcher should tag: a known image extension and not a temp file or sidecar."""
+    name = os.path.basename(path)
+    return not is_ignored_name(name) and ext_of(name) in IMAGE_EXTS
+
+
+def group_key(path: str) -> str:
+    """Same folder and same stem (case-insensitive) = same capture: IMG_1.CR2 + IMG_1.JPG."""
+    folder, name = os.path.split(path)
+    stem = os.path.splitext(name)[0]
+    return os.path.join(folder, stem.lower())
+
+
+def _rank(path: str) -> int:
+    ext = ext_of(path)
+    if ext in RENDERED_EXTS:
+        return RENDERED_EXTS.index(ext)
+    return len(RENDERED_EXTS)  # RAW last: its embedded preview is the fallback
+
+
+def primary_of(paths: Iterable[str]) -> str:
+    """The member of a capture group the model looks at: the JPEG (or other rendering), else the RAW."""
+    return min(paths, key=lambda p: (_rank(p), p))
+
+
+def group_members(path: str) -> list[str]:
+    """Every image on disk in ``path``'s capture group (including ``path`` if it exists), sorted."""
+    folder = os.path.dirname(path) or "."
+    key = group_key(path)
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return [path] if os.path.exists(path) else []
+    members = [os.path.join(folder, n) for n in names if is_candidate(n)]
+    return sorted(m for m in members if group_key(m) == key)
+
+
+def group_paths(paths: Iterable[str]) -> dict[str, list[str]]:
+    """Group ``paths`` by capture; keys are each group's primary, values all members (sorted)."""
+    groups: dict[str, list[str]] = {}
+    for p in paths:
+        groups.setdefault(group_key(p), []).append(p)
+    return {primary_of(members): sorted(members) for members in groups.values()}

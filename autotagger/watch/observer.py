@@ -1,0 +1,169 @@
+"""Filesystem events from watchdog, turned into plain paths on a queue.
+
+Inotify by default; watchdog's PollingObserver with ``poll=True`` (network shares) or when inotify's
+watch limit is reached (we say so, naming the sysctl, and fall back). Events carry no judgement: the
+settle tracker and the catalogue decide what a path means.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from autotagger.watch.files import is_candidate
+
+INOTIFY_LIMIT_HINT = (
+    "inotify watch limit reached (raise it with: sysctl fs.inotify.max_user_watches=524288); "
+    "falling back to polling"
+)
+
+
+@dataclass(frozen=True)
+class PathEvent:
+    """``kind``: "changed" (created/modified/moved here), "deleted" (removed/moved away), "rescan"
+    (a folder appeared, vanished or moved: walk it), "error" (``path`` holds a one-line message)."""
+
+    kind: str
+    path: str
+
+
+class _Handler:
+    def __init__(self, put: Callable[[PathEvent], None]) -> None:
+        self._put = put
+
+    def dispatch(self, event: Any) -> None:
+        kind = event.event_type
+        src = os.fsdecode(event.src_path)
+        dest = os.fsdecode(getattr(event, "dest_path", "") or "")
+        if event.is_directory:
+            if kind in ("created", "moved", "deleted"):
+                self._put(PathEvent("rescan", dest or src))
+                if kind == "moved":
+                    self._put(PathEvent("rescan", src))
+            return
+        if kind == "moved":
+            if is_candidate(src):
+                self._put(PathEvent("deleted", src))
+            if is_candidate(dest):
+                self._put(PathEvent("changed", dest))
+        elif kind == "deleted":
+            if is_candidate(src):
+                self._put(PathEvent("deleted", src))
+        elif kind in ("created", "modified", "closed") and is_candidate(src):
+            self._put(PathEvent("changed", src))
+
+
+class FolderWatcher:
+    """Watches folders; events go to ``events`` (a queue.Queue of PathEvent). Start/stop from one thread."""
+
+    def __init__(self, recursive: bool = True, poll: bool = False, poll_interval: float = 1.0) -> None:
+        self.recursive = recursive
+        self.poll = poll
+        self.poll_interval = poll_interval
+        self.events: queue.Queue[PathEvent] = queue.Queue()
+        self.notices: list[str] = []
+        self._observer: Any = None
+        self._watched: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def polling(self) -> bool:
+        return self.poll
+
+    def _new_observer(self) -> Any:
+        if self.poll:
+            from watchdog.observers.polling import PollingObserver
+
+            return PollingObserver(timeout=self.poll_interval)
+        from watchdog.observers import Observer
+
+        return Observer()
+
+    def start(self, folders: Iterable[str]) -> None:
+        with self._lock:
+            self._observer = self._new_observer()
+            self._observer.daemon = True
+            self._observer.start()
+        for f in folders:
+            self.add(f)
+
+    def add(self, folder: str) -> bool:
+        """Watch ``folder``; False (with a notice) when it is missing or unreadable; retried by the caller."""
+        folder = os.path.abspath(folder)
+        with self._lock:
+            if folder in self._watched or self._observer is None:
+                return folder in self._watched
+            if not os.path.isdir(folder):
+                self._note(f"{folder}: watched folder is missing (unplugged or unmounted?)")
+                return False
+            try:
+                self._watched[folder] = self._observer.schedule(
+                    _Handler(self.events.put), folder, recursive=self.recursive
+                )
+                return True
+            except OSError as exc:
+                if exc.errno in (errno.ENOSPC, errno.EMFILE) and not self.poll:
+                    self._note(INOTIFY_LIMIT_HINT)
+                    self._switch_to_polling_locked()
+                    return folder in self._watched
+                self._note(f"{folder}: cannot watch: {exc.strerror or exc}")
+                return False
+
+    def _switch_to_polling_locked(self) -> None:
+        folders = [*self._watched]
+        old = self._observer
+        try:
+            old.unschedule_all()
+            old.stop()
+        except Exception:  # the inotify observer may already be broken
+            pass
+        self.poll = True
+        self._watched.clear()
+        self._observer = self._new_observer()
+        self._observer.daemon = True
+        self._observer.start()
+        for f in [*folders]:
+            self._watched[f] = self._observer.schedule(_Handler(self.events.put), f, recursive=self.recursive)
+
+    def remove(self, folder: str) -> None:
+        folder = os.path.abspath(folder)
+        with self._lock:
+            watch = self._watched.pop(folder, None)
+            if watch is not None and self._observer is not None:
+                with contextlib.suppress(KeyError, OSError):
+                    self._observer.unschedule(watch)
+
+    def check(self) -> list[str]:
+        """Drop watches on folders that vanished (they are re-added by the caller when they return);
+        returns the folders dropped."""
+        dropped = []
+        with self._lock:
+            for folder in list(self._watched):
+                if not os.path.isdir(folder):
+                    dropped.append(folder)
+        for folder in dropped:
+            self.remove(folder)
+            self._note(f"{folder}: watched folder disappeared (unplugged or unmounted?)")
+        return dropped
+
+    def watched(self) -> list[str]:
+        with self._lock:
+            return sorted(self._watched)
+
+    def _note(self, message: str) -> None:
+        self.notices.append(message)
+        self.events.put(PathEvent("error", message))
+
+    def stop(self) -> None:
+        with self._lock:
+            obs, self._observer = self._observer, None
+            self._watched.clear()
+        if obs is not None:
+            obs.stop()
+            obs.join(timeout=5)

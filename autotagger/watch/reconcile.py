@@ -1,0 +1,113 @@
+"""Reconcile planning: compare what is on disk with what the catalogue knows and say what to do so the
+catalogue ends up equal to the disk. Pure: the caller supplies both listings and a hash function, and
+applies the plan (see autotagger.service.ingest)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from autotagger.watch.settle import FileStat
+
+MTIME_TOLERANCE = 1e-3  # seconds; catalogues may store mtime as a float
+
+
+@dataclass(frozen=True)
+class KnownFile:
+    """What the catalogue remembers about a path."""
+
+    path: str
+    size: int
+    mtime: float
+    content_hash: str | None
+    status: str  # "done", "failed", "pending", ...
+
+
+@dataclass(frozen=True)
+class Move:
+    old: str
+    new: str
+    content_hash: str
+
+
+@dataclass
+class ReconcilePlan:
+    new: list[str] = field(default_factory=list)  # not known: queue (unless a move)
+    changed: list[str] = field(default_factory=list)  # content changed: queue again
+    touched: list[tuple[str, str]] = field(default_factory=list)  # (path, hash): stat changed, content not
+    deleted: list[str] = field(default_factory=list)  # known, gone from disk: remove from the catalogue
+    moves: list[Move] = field(default_factory=list)  # tags follow the file, no model run
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.new or self.changed or self.touched or self.deleted or self.moves)
+
+
+def same_stat(known: KnownFile, st: FileStat) -> bool:
+    return known.size == st.size and abs(known.mtime - st.mtime) < MTIME_TOLERANCE
+
+
+def under(path: str, folder: str) -> bool:
+    folder = folder.rstrip(os.sep) + os.sep
+    return path.startswith(folder)
+
+
+def plan_reconcile(
+    disk: Mapping[str, FileStat],
+    known: Mapping[str, KnownFile],
+    roots: Iterable[str],
+    missing_roots: Iterable[str] = (),
+    hash_fn: Callable[[str], str] | None = None,
+) -> ReconcilePlan:
+    """``known`` should hold the catalogue's files under ``roots``; files under a missing root (an
+    unplugged card) are never treated as deleted. ``hash_fn`` raises OSError for unreadable files."""
+    from autotagger.watch.hashing import content_hash
+
+    hasher = hash_fn or content_hash
+    plan = ReconcilePlan()
+    root_list = [os.path.abspath(r) for r in roots]
+    missing = [os.path.abspath(r) for r in missing_roots]
+    gone = [
+        k
+        for path, k in known.items()
+        if path not in disk
+        and any(under(path, r) for r in root_list)
+        and not any(under(path, m) for m in missing)
+    ]
+    gone_by_hash: dict[str, KnownFile] = {}
+    for g in gone:
+        if g.content_hash and g.status == "done":
+            gone_by_hash.setdefault(g.content_hash, g)
+
+    def digest(path: str) -> str | None:
+        try:
+            return hasher(path)
+        except OSError as exc:
+            plan.errors.append(str(exc).splitlines()[0] if str(exc) else f"{path}: cannot read")
+            return None
+
+    for path in sorted(disk):
+        st = disk[path]
+        k = known.get(path)
+        if k is None:
+            h = digest(path) if gone_by_hash else None
+            if h is not None and h in gone_by_hash:
+                old = gone_by_hash.pop(h)
+                plan.moves.append(Move(old.path, path, h))
+            else:
+                plan.new.append(path)
+            continue
+        if same_stat(k, st):
+            continue
+        h = digest(path)
+        if h is None:
+            continue
+        if k.content_hash is not None and h == k.content_hash and k.status == "done":
+            plan.touched.append((path, h))
+        else:
+            plan.changed.append(path)
+    moved_away = {m.old for m in plan.moves}
+    plan.deleted = sorted(g.path for g in gone if g.path not in moved_away)
+    return plan

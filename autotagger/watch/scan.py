@@ -1,0 +1,73 @@
+"""Walk watched folders safely: symlink loops, unreadable folders and files, and a vanished folder are
+survived and reported, never fatal."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from autotagger.watch.files import is_candidate, is_ignored_name
+from autotagger.watch.settle import FileStat
+
+
+@dataclass
+class ScanResult:
+    files: dict[str, FileStat] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)  # one line each
+    missing_roots: list[str] = field(default_factory=list)  # watched folders not there (unplugged card)
+
+
+def scan(roots: Iterable[str], recursive: bool = True, follow_symlinks: bool = True) -> ScanResult:
+    result = ScanResult()
+    seen_dirs: set[tuple[int, int]] = set()
+    for root in roots:
+        root = os.path.abspath(root)
+        try:
+            st = os.stat(root)
+        except OSError:
+            result.missing_roots.append(root)
+            result.errors.append(f"{root}: watched folder is missing (unplugged or unmounted?)")
+            continue
+        if not os.path.isdir(root):
+            result.errors.append(f"{root}: not a folder")
+            continue
+        if (st.st_dev, st.st_ino) in seen_dirs:
+            continue
+        seen_dirs.add((st.st_dev, st.st_ino))
+        _walk(root, recursive, follow_symlinks, seen_dirs, result)
+    return result
+
+
+def _walk(top: str, recursive: bool, follow: bool, seen: set[tuple[int, int]], result: ScanResult) -> None:
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as exc:
+            result.errors.append(f"{folder}: cannot read folder: {exc.strerror or exc}")
+            continue
+        for entry in entries:
+            name = entry.name
+            if is_ignored_name(name):
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=follow):
+                    if not recursive:
+                        continue
+                    st = entry.stat(follow_symlinks=follow)
+                    key = (st.st_dev, st.st_ino)
+                    if key in seen:
+                        if entry.is_symlink():
+                            result.errors.append(f"{entry.path}: symlink loop or repeat, skipped")
+                        continue
+                    seen.add(key)
+                    stack.append(entry.path)
+                elif is_candidate(name) and entry.is_file(follow_symlinks=follow):
+                    result.files[entry.path] = FileStat.of(entry.stat(follow_symlinks=follow))
+            except OSError as exc:  # dangling symlink, permission, vanished mid-scan
+                if entry.is_symlink() and not os.path.exists(entry.path):
+                    result.errors.append(f"{entry.path}: broken symlink, skipped")
+                else:
+                    result.errors.append(f"{entry.path}: cannot stat: {exc.strerror or exc}")
