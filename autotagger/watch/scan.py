@@ -64,8 +64,11 @@ def _walk(top: str, recursive: bool, follow: bool, seen: set[tuple[int, int]], r
                         continue
                     seen.add(key)
                     stack.append(entry.path)
-                elif is_candidate(name) and entry.is_file(follow_symlinks=follow):
-                    result.files[entry.path] = FileStat.of(entry.stat(follow_symlinks=follow))
+                elif is_candidate(name):
+                    if entry.is_file(follow_symlinks=follow):
+                        result.files[entry.path] = FileStat.of(entry.stat(follow_symlinks=follow))
+                    elif entry.is_symlink() and not os.path.exists(entry.path):
+                        result.errors.append(f"{entry.path}: broken symlink, skipped")
             except OSError as exc:  # dangling symlink, permission, vanished mid-scan
                 if entry.is_symlink() and not os.path.exists(entry.path):
                     result.errors.append(f"{entry.path}: broken symlink, skipped")
