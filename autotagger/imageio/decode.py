@@ -1,0 +1,108 @@
+"""Decoding with Pillow (and pillow-heif): open with the allowed decoders only, refuse bombs from
+the header, JPEG draft mode, full load, RGB. Orientation is read here and applied by the caller."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from PIL import Image
+
+from autotagger.imageio.convert import UnsupportedModeError, orientation_of, to_rgb
+from autotagger.imageio.errors import ImageLoadError, bomb_reason, reason_for
+from autotagger.imageio.formats import JPEG_FORMATS, pillow_formats
+
+#: Pillow itself refuses images above twice its MAX_IMAGE_PIXELS (which we never change), so a
+#: larger limit would not help; smaller limits are checked by us from the header.
+DEFAULT_MAX_PIXELS = 178_956_970
+
+#: Given the stored (width, height), the box a JPEG must still fill after draft scaling (None: full size).
+DraftBox = Callable[[int, int], "tuple[int, int] | None"]
+
+
+@dataclass(frozen=True)
+class Decoded:
+    image: Image.Image  # RGB, fully loaded, not yet oriented
+    orientation: int  # EXIF orientation 1..8 still to apply
+    stored_size: tuple[int, int]  # the size the header declares (before draft)
+    format: str
+
+
+def check_file(path: Path) -> int:
+    """Raise ImageLoadError for a missing, special, empty or unreadable path; return its size."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise ImageLoadError(path, "no such file") from None
+    except PermissionError:
+        raise ImageLoadError(path, "permission denied") from None
+    except OSError as exc:
+        raise ImageLoadError(path, f"cannot read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ImageLoadError(path, "is a directory, not an image file")
+    if not stat.S_ISREG(st.st_mode):
+        raise ImageLoadError(path, "not a regular file")
+    if st.st_size == 0:
+        raise ImageLoadError(path, "empty file")
+    if not os.access(path, os.R_OK):
+        raise ImageLoadError(path, "permission denied")
+    return st.st_size
+
+
+def open_binary(path: Path) -> BinaryIO:
+    try:
+        return open(path, "rb")
+    except PermissionError:
+        raise ImageLoadError(path, "permission denied") from None
+    except IsADirectoryError:
+        raise ImageLoadError(path, "is a directory, not an image file") from None
+    except OSError as exc:
+        raise ImageLoadError(path, f"cannot read ({exc.strerror or exc})") from None
+
+
+def open_header(path: Path, source: BinaryIO, max_pixels: int) -> Image.Image:
+    """Image.open restricted to our decoders (header only), with the pixel limit checked."""
+    formats = pillow_formats()
+    try:
+        im = Image.open(source, formats=formats)
+    except Exception as exc:
+        raise ImageLoadError(path, reason_for(exc, None)) from None
+    width, height = im.size
+    if width * height > max_pixels:
+        im.close()
+        raise ImageLoadError(path, bomb_reason(width, height, max_pixels))
+    if width <= 0 or height <= 0:
+        im.close()
+        raise ImageLoadError(path, f"corrupt {im.format} (size {width}x{height})")
+    return im
+
+
+def decode(path: Path, source: BinaryIO, *, draft_box: DraftBox, max_pixels: int) -> Decoded:
+    """Decode ``source`` (an open file or a BytesIO; ``path`` names it in errors) to RGB.
+
+    ``draft_box(w, h)``: for JPEG, let libjpeg scale by 1/2..1/8 while both sides stay >= the box.
+    """
+    im = open_header(path, source, max_pixels)
+    fmt = im.format or "image"
+    stored = im.size
+    try:
+        with im:
+            box = draft_box(*stored) if fmt in JPEG_FORMATS else None
+            if box is not None:
+                im.draft("RGB", (max(1, box[0]), max(1, box[1])))
+            im.load()  # the first frame for GIF/TIFF/MPO: the one Image.open selects
+            orientation = orientation_of(im)
+            rgb = to_rgb(im)
+    except ImageLoadError:
+        raise
+    except UnsupportedModeError as exc:
+        raise ImageLoadError(path, str(exc)) from None
+    except Exception as exc:  # Pillow raises many kinds for damaged data; each is one file's error
+        raise ImageLoadError(path, reason_for(exc, fmt)) from None
+    if fmt == "HEIF":
+        orientation = 1  # libheif has applied the rotation/mirror already
+    return Decoded(rgb, orientation, stored, fmt)

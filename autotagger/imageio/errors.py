@@ -1,0 +1,55 @@
+"""The one exception the image loader raises, and how library errors become one-line reasons."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+
+class ImageLoadError(Exception):
+    """A file that cannot be read as an image. ``str(exc) == f"{path}: {reason}"``, one line."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = str(path)
+        self.reason = one_line(reason) or "cannot read image"
+        super().__init__(f"{self.path}: {self.reason}")
+
+    def __reduce__(self) -> tuple[type[ImageLoadError], tuple[str, str]]:
+        # picklable for process pools: the default would call __init__ with the message only
+        return (type(self), (self.path, self.reason))
+
+
+def one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+_PIXELS = re.compile(r"\((\d+) pixels\) exceeds limit of (\d+) pixels")
+
+
+def bomb_reason(width: int, height: int, limit: int) -> str:
+    return f"decompression bomb ({width}x{height} = {width * height} pixels, limit {limit})"
+
+
+def reason_for(exc: BaseException, fmt: str | None) -> str:
+    """A short reason for an exception raised while opening or decoding an image of format ``fmt``."""
+    from PIL import Image, UnidentifiedImageError
+
+    kind = fmt or "image"
+    message = one_line(exc)
+    if isinstance(exc, Image.DecompressionBombError):
+        match = _PIXELS.search(message)
+        if match:
+            return f"decompression bomb ({match.group(1)} pixels, limit {match.group(2)})"
+        return f"decompression bomb ({message})"
+    if isinstance(exc, UnidentifiedImageError):
+        return "not an image (unrecognised or unsupported format)"
+    if isinstance(exc, MemoryError):
+        return f"out of memory decoding {kind}"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, EOFError) or "truncated" in message.lower() or "premature end" in message.lower():
+        return f"truncated {kind}"
+    if isinstance(exc, OSError) and exc.strerror and not isinstance(exc, UnidentifiedImageError):
+        return f"cannot read ({exc.strerror})"
+    detail = f": {message}" if message else ""
+    return f"corrupt {kind} ({type(exc).__name__}{detail})"

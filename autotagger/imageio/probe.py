@@ -1,0 +1,121 @@
+"""Cheap header-only facts about an image: size as shown, format, capture time, camera."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from autotagger.imageio.convert import swaps_axes
+from autotagger.imageio.decode import DEFAULT_MAX_PIXELS, check_file, open_binary, open_header
+from autotagger.imageio.errors import ImageLoadError
+from autotagger.imageio.formats import is_raw_path
+
+_EXIF_IFD = 0x8769
+_MAKE, _MODEL, _ORIENTATION = 0x010F, 0x0110, 0x0112
+_DATE_TIME_ORIGINAL, _DATE_TIME_DIGITIZED = 0x9003, 0x9004
+_EXIF_DATE = re.compile(r"^\s*(\d{4})[:\-](\d{2})[:\-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    width: int  # as displayed, after orientation
+    height: int
+    format: str  # Pillow's name ("JPEG", "PNG", "HEIF", ...) or "RAW"
+    captured_at: str | None  # EXIF DateTimeOriginal (else DateTimeDigitized), "2024-05-01T13:45:10"
+    camera: str | None  # "Make Model", without the make repeated ("Canon EOS R5", not "Canon Canon EOS R5")
+    orientation: int  # EXIF orientation 1..8 of the stored pixels
+
+
+def probe(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInfo:
+    """Read the header only (no pixel decoding). Raises ImageLoadError like load_image."""
+    p = Path(path)
+    check_file(p)
+    if is_raw_path(p):
+        return _probe_raw(p)
+    with open_binary(p) as source, open_header(p, source, max_pixels) as im:
+        exif = _exif_of(im)
+        width, height = im.size
+        fmt = im.format or "image"
+        if fmt == "HEIF":  # pixels come out rotated already; the original tag is kept aside
+            orientation = _orientation(im.info.get("original_orientation"))
+            shown = (width, height)
+        else:
+            orientation = _orientation(exif.get(_ORIENTATION))
+            shown = (height, width) if swaps_axes(orientation) else (width, height)
+        return ImageInfo(shown[0], shown[1], fmt, _captured_at(exif), _camera(exif), orientation)
+
+
+def _probe_raw(path: Path) -> ImageInfo:
+    from autotagger.imageio.raw import open_raw, raw_orientation
+
+    with open_raw(path) as raw:
+        width, height = int(raw.sizes.width), int(raw.sizes.height)
+        orientation = raw_orientation(raw)
+    exif = _raw_exif(path)
+    shown = (height, width) if swaps_axes(orientation) else (width, height)
+    return ImageInfo(shown[0], shown[1], "RAW", _captured_at(exif), _camera(exif), orientation)
+
+
+def _raw_exif(path: Path) -> Image.Exif:
+    """Most RAW formats (DNG, NEF, CR2, ARW, PEF...) are TIFF inside: read their IFD0 tags."""
+    try:
+        with open(path, "rb") as source, Image.open(source, formats=("TIFF",)) as im:
+            return im.getexif()
+    except Exception:  # CR3, RAF, ORF... are not TIFF; no metadata is not an error
+        return Image.Exif()
+
+
+def _exif_of(im: Image.Image) -> Image.Exif:
+    """EXIF from the header, never decoding pixels (PNG's getexif() would load the image)."""
+    exif = Image.Exif()
+    try:
+        if im.format == "TIFF":
+            return im.getexif()
+        data = im.info.get("exif")
+        if isinstance(data, bytes) and data:
+            exif.load(data)
+    except Exception:  # broken EXIF: report what the header gives, no metadata
+        return Image.Exif()
+    return exif
+
+
+def _orientation(value: Any) -> int:
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not isinstance(value, str):
+        return None
+    text = " ".join(value.replace("\x00", " ").split())
+    return text or None
+
+
+def _captured_at(exif: Image.Exif) -> str | None:
+    try:
+        sub = exif.get_ifd(_EXIF_IFD)
+    except Exception:
+        return None
+    for tag in (_DATE_TIME_ORIGINAL, _DATE_TIME_DIGITIZED):
+        text = _text(sub.get(tag))
+        match = _EXIF_DATE.match(text or "")
+        if match and match.group(1) != "0000":
+            y, mo, d, h, mi, s = match.groups()
+            return f"{y}-{mo}-{d}T{h}:{mi}:{s}"
+    return None
+
+
+def _camera(exif: Image.Exif) -> str | None:
+    make, model = _text(exif.get(_MAKE)), _text(exif.get(_MODEL))
+    if make and model:
+        first = make.split()[0].lower()
+        return model if model.lower().startswith(first) else f"{make} {model}"
+    return model or make
+
+
+__all__ = ["ImageInfo", "ImageLoadError", "probe"]

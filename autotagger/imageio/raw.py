@@ -1,0 +1,106 @@
+"""Camera RAW files through rawpy (LibRaw): the embedded JPEG preview when it is large enough,
+else a half-size demosaic."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from autotagger.imageio.convert import swaps_axes, to_rgb
+from autotagger.imageio.decode import Decoded, DraftBox, decode
+from autotagger.imageio.errors import ImageLoadError, bomb_reason, one_line
+
+# LibRaw's ``sizes.flip`` (dcraw numbering) -> EXIF orientation.
+FLIP_TO_ORIENTATION: dict[int, int] = {0: 1, 1: 2, 2: 4, 3: 3, 4: 5, 5: 8, 6: 6, 7: 7}
+
+
+def raw_reason(exc: BaseException) -> str:
+    import rawpy
+
+    if isinstance(exc, rawpy.LibRawFileUnsupportedError):
+        return "not a supported RAW file (unrecognised data)"
+    if isinstance(exc, rawpy.LibRawIOError):
+        return "truncated or unreadable RAW file"
+    if isinstance(exc, rawpy.LibRawDataError):
+        return "corrupt RAW data"
+    if isinstance(exc, (rawpy.LibRawTooBigError, rawpy.LibRawUnsufficientMemoryError, MemoryError)):
+        return "RAW image too large to decode"
+    detail = one_line(exc)
+    return f"cannot decode RAW ({type(exc).__name__}{': ' + detail if detail else ''})"
+
+
+def open_raw(path: Path) -> Any:
+    """rawpy.imread with errors as ImageLoadError (reads the header only)."""
+    import rawpy
+
+    try:
+        return rawpy.imread(str(path))
+    except (rawpy.LibRawError, OSError, ValueError) as exc:
+        raise ImageLoadError(path, raw_reason(exc)) from None
+
+
+def raw_orientation(raw: Any) -> int:
+    return FLIP_TO_ORIENTATION.get(int(raw.sizes.flip), 1)
+
+
+def decode_raw(path: Path, *, draft_box: DraftBox, max_pixels: int) -> Decoded:
+    import rawpy
+
+    raw = open_raw(path)
+    try:
+        with raw:
+            sizes = raw.sizes
+            if sizes.raw_width * sizes.raw_height > max_pixels:
+                raise ImageLoadError(path, bomb_reason(sizes.raw_width, sizes.raw_height, max_pixels))
+            want = draft_box(sizes.width, sizes.height)
+            preview = _preview(path, raw, want, max_pixels)
+            if preview is not None:
+                return _orient_preview(preview, raw_orientation(raw), (sizes.width, sizes.height))
+            # postprocess() applies the flip itself
+            rgb = raw.postprocess(half_size=True, use_camera_wb=True, output_bps=8)
+            return Decoded(to_rgb(Image.fromarray(rgb)), 1, (sizes.width, sizes.height), "RAW")
+    except ImageLoadError:
+        raise
+    except (rawpy.LibRawError, OSError, ValueError, MemoryError) as exc:
+        raise ImageLoadError(path, raw_reason(exc)) from None
+
+
+def _preview(path: Path, raw: Any, want: tuple[int, int] | None, max_pixels: int) -> Decoded | None:
+    """The embedded preview if there is one, it decodes, and it is at least ``want`` in size."""
+    import rawpy
+
+    try:
+        thumb = raw.extract_thumb()
+    except (rawpy.LibRawError, OSError, ValueError):
+        return None  # no preview, an unsupported kind, or a damaged one: demosaic instead
+    try:
+        if thumb.format == rawpy.ThumbFormat.JPEG:
+            decoded = decode(
+                path, io.BytesIO(bytes(thumb.data)), draft_box=lambda _w, _h: want, max_pixels=max_pixels
+            )
+        elif thumb.format == rawpy.ThumbFormat.BITMAP:
+            bitmap = to_rgb(Image.fromarray(thumb.data))
+            decoded = Decoded(bitmap, 1, bitmap.size, "RAW")
+        else:
+            return None
+    except ImageLoadError:
+        return None
+    if want is not None:
+        width, height = decoded.stored_size
+        if (width < want[0] or height < want[1]) and (width < want[1] or height < want[0]):
+            return None  # too small for the model (some cameras embed 160x120)
+    return decoded
+
+
+def _orient_preview(preview: Decoded, flip_orientation: int, raw_size: tuple[int, int]) -> Decoded:
+    """Previews mostly carry no orientation of their own: use the RAW's, unless the preview's
+    own EXIF says otherwise or its aspect shows it is already upright."""
+    orientation = preview.orientation if preview.orientation != 1 else flip_orientation
+    if swaps_axes(orientation) and preview.orientation == 1:
+        width, height = preview.stored_size
+        if (width > height) != (raw_size[0] > raw_size[1]) and width != height:
+            orientation = 1  # stored already rotated
+    return Decoded(preview.image, orientation, preview.stored_size, "RAW")
