@@ -1,0 +1,262 @@
+"""The connection, transactions and row conversion shared by the Catalog's parts."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from autotagger.catalog.errors import CatalogError
+from autotagger.catalog.fscheck import network_filesystem
+from autotagger.catalog.records import ImageRecord, TagRecord
+from autotagger.catalog.schema import LATEST, migrate, schema_version
+from autotagger.types import Answer
+
+BUSY_TIMEOUT_MS = 30_000
+SOURCES = ("model", "person")  # image_tags.source: 0 = model, 1 = person
+
+IMAGE_COLUMNS = (
+    "id, path, folder, name, size, mtime, content_hash, width, height, captured_at, camera, status, "
+    "error, caption, caption_source, answers, model_id, tagged_at"
+)
+_EXIF_DATE = re.compile(r"^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}:\d{2}:\d{2})")
+
+
+def split_path(path: str) -> tuple[str, str]:
+    folder, name = os.path.split(path)
+    return folder, name
+
+
+def iso_date(text: str | None) -> str | None:
+    """EXIF's ``2024:01:31 10:00:00`` becomes ISO ``2024-01-31T10:00:00``; ISO passes through."""
+    if not text:
+        return None
+    m = _EXIF_DATE.match(text)
+    return f"{m.group(1)}-{m.group(2)}-{m.group(3)}T{m.group(4)}" if m else text
+
+
+def folder_range(folder: str) -> tuple[str, str, str]:
+    """(folder, lower, upper) such that a path under ``folder`` has lower <= folder' < upper."""
+    base = folder.rstrip("/")
+    return base or "/", base + "/", base + "0"  # "0" sorts right after "/"
+
+
+class CatalogBase:
+    """Opens the file (refusing network filesystems and newer schemas) and runs transactions."""
+
+    def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
+        self.path = Path(path)
+        self.readonly = readonly
+        self.backup_path: Path | None = None
+        self._in_txn = False
+        self._tag_ids: dict[str, int] = {}
+        self._prompt_ids: dict[str, int] = {}
+        self._prompt_texts: dict[int, str] = {}
+        net = network_filesystem(self.path)
+        if net:
+            raise CatalogError(
+                f"catalogue {self.path} is on a network filesystem ({net}); SQLite's WAL is unsafe there, "
+                "keep the catalogue on a local disk (--catalog)"
+            )
+        self._conn = self._connect()
+        try:
+            self._prepare()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            if self.readonly:
+                if not self.path.exists():
+                    raise CatalogError(f"no catalogue at {self.path}")
+                uri = f"file:{self.path.resolve().as_posix()}?mode=ro"
+                conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        except (sqlite3.Error, OSError) as exc:
+            raise CatalogError(f"cannot open catalogue {self.path}: {exc}") from None
+        return conn
+
+    def _prepare(self) -> None:
+        c = self._conn
+        try:
+            c.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            c.execute("PRAGMA foreign_keys = ON")
+            version = schema_version(c)
+            if self.readonly:
+                if version > LATEST:
+                    raise CatalogError(
+                        f"catalogue {self.path} has schema v{version}, newer than this autotagger knows "
+                        f"(v{LATEST}); upgrade autotagger"
+                    )
+                if version < LATEST:
+                    raise CatalogError(
+                        f"catalogue {self.path} has schema v{version} and needs an upgrade to v{LATEST}; "
+                        "open it once with a writer (autotagger tag or watch)"
+                    )
+                return
+            if str(c.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower() != "wal":
+                raise CatalogError(f"catalogue {self.path}: cannot switch to WAL mode")
+            c.execute("PRAGMA synchronous = NORMAL")
+            self.backup_path = migrate(c, self.path)
+        except sqlite3.DatabaseError as exc:
+            raise CatalogError(f"cannot open catalogue {self.path}: {exc}") from None
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def close(self) -> None:
+        conn = getattr(self, "_conn", None)
+        if conn is None:
+            return
+        try:
+            if not self.readonly:
+                conn.execute("PRAGMA optimize")
+        except sqlite3.Error:
+            pass
+        conn.close()
+        self._conn = None  # type: ignore[assignment]
+
+    def __enter__(self) -> CatalogBase:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return schema_version(self._conn)
+
+    # -- transactions ------------------------------------------------------------------------------
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A ``BEGIN IMMEDIATE`` transaction (nested calls join the outer one)."""
+        if self.readonly:
+            raise CatalogError(f"catalogue {self.path} is open read-only")
+        if self._in_txn:
+            yield self._conn
+            return
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise CatalogError(f"catalogue {self.path} is busy: {exc}") from None
+        self._in_txn = True
+        try:
+            yield self._conn
+        except BaseException:
+            self._in_txn = False
+            self._tag_ids.clear()  # ids made in the rolled-back transaction are gone
+            self._prompt_ids.clear()
+            self._prompt_texts.clear()
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise
+        self._in_txn = False
+        try:
+            self._conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            self._tag_ids.clear()
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise CatalogError(f"catalogue {self.path}: commit failed: {exc}") from None
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """A consistent snapshot for several statements (joins a write transaction if one is open)."""
+        if self._in_txn:
+            yield self._conn
+            return
+        self._conn.execute("BEGIN")
+        try:
+            yield self._conn
+        finally:
+            if self._conn.in_transaction:
+                self._conn.execute("COMMIT")
+
+    # -- interning ---------------------------------------------------------------------------------
+    def _tag_id(self, path: str) -> int:
+        key = path.lower()
+        cached = self._tag_ids.get(key)
+        if cached is not None:
+            return cached
+        c = self._conn
+        row = c.execute("SELECT id FROM tag_names WHERE path = ?", (path,)).fetchone()
+        if row is None:
+            row = c.execute("INSERT INTO tag_names (path) VALUES (?) RETURNING id", (path,)).fetchone()
+        self._tag_ids[key] = int(row[0])
+        return int(row[0])
+
+    def _existing_tag_id(self, path: str) -> int | None:
+        row = self._conn.execute("SELECT id FROM tag_names WHERE path = ?", (path,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def _prompt_id(self, text: str) -> int:
+        cached = self._prompt_ids.get(text)
+        if cached is not None:
+            return cached
+        c = self._conn
+        row = c.execute("SELECT id FROM prompts WHERE text = ?", (text,)).fetchone()
+        if row is None:
+            row = c.execute("INSERT INTO prompts (text) VALUES (?) RETURNING id", (text,)).fetchone()
+        self._prompt_ids[text] = int(row[0])
+        return int(row[0])
+
+    def _prompt_text(self, pid: int) -> str:
+        text = self._prompt_texts.get(pid)
+        if text is None:
+            row = self._conn.execute("SELECT text FROM prompts WHERE id = ?", (pid,)).fetchone()
+            text = "" if row is None else str(row[0])
+            self._prompt_texts[pid] = text
+        return text
+
+    # -- rows -> records ---------------------------------------------------------------------------
+    def _image_id(self, key: int | str) -> int:
+        if isinstance(key, int):
+            row = self._conn.execute("SELECT id FROM images WHERE id = ?", (key,)).fetchone()
+        else:
+            row = self._conn.execute("SELECT id FROM images WHERE path = ?", (key,)).fetchone()
+        if row is None:
+            raise CatalogError(f"no image {key} in the catalogue")
+        return int(row[0])
+
+    def _tags_for(self, ids: Sequence[int]) -> dict[int, list[TagRecord]]:
+        out: dict[int, list[TagRecord]] = {i: [] for i in ids}
+        for chunk_start in range(0, len(ids), 500):
+            chunk = ids[chunk_start : chunk_start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._conn.execute(
+                "SELECT t.image_id, n.path, t.source, t.confidence, t.question_id FROM image_tags t "
+                f"JOIN tag_names n ON n.id = t.tag_id WHERE t.image_id IN ({marks}) ORDER BY n.path",
+                tuple(chunk),
+            )
+            for image_id, path, source, conf, qid in rows:
+                out[image_id].append(TagRecord(path, SOURCES[source], conf, qid))
+        return out
+
+    def _answers(self, text: str | None) -> tuple[Answer, ...]:
+        if not text:
+            return ()
+        out = []
+        for qid, pid, answer, conf, raw in json.loads(text):
+            out.append(Answer(qid, self._prompt_text(pid), answer, conf, raw))
+        return tuple(out)
+
+    def _records(self, rows: Sequence[Any]) -> list[ImageRecord]:
+        tags = self._tags_for([int(r[0]) for r in rows])
+        return [
+            ImageRecord(
+                id=r[0], path=r[1], folder=r[2], name=r[3], size=r[4], mtime=r[5], content_hash=r[6],
+                width=r[7], height=r[8], captured_at=r[9], camera=r[10], status=r[11], error=r[12],
+                caption=r[13], caption_source=r[14], tags=tuple(tags[r[0]]), answers=self._answers(r[15]),
+                model_id=r[16], tagged_at=r[17],
+            )
+            for r in rows
+        ]

@@ -1,0 +1,73 @@
+"""A person's edits: caption and tags. They are stored as such and win over the model's on re-tagging."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from autotagger.catalog._base import CatalogBase
+from autotagger.catalog.errors import CatalogError
+from autotagger.catalog.query import normalise_tag
+from autotagger.catalog.schema import now_iso
+
+
+def _clean(tags: Sequence[str]) -> list[str]:
+    if isinstance(tags, str):
+        raise CatalogError("tags must be a list of strings, not one string")
+    out = []
+    for t in tags:
+        path = normalise_tag(t)
+        if not path:
+            raise CatalogError(f"empty tag {t!r}")
+        out.append(path)
+    return out
+
+
+class EditsMixin(CatalogBase):
+    def set_caption(self, key: int | str, text: str) -> None:
+        """A person's caption: kept across re-tags until the person changes it again."""
+        with self._write() as c:
+            image_id = self._image_id(key)
+            c.execute(
+                "UPDATE images SET caption = ?, caption_source = 'person', updated_at = ? WHERE id = ?",
+                (text.strip(), now_iso(), image_id),
+            )
+
+    def add_tags(self, key: int | str, tags: Sequence[str]) -> None:
+        """A person adds tags (``a|b`` hierarchy paths allowed); they stay across re-tags."""
+        paths = _clean(tags)
+        with self._write() as c:
+            image_id = self._image_id(key)
+            for path in paths:
+                tid = self._tag_id(path)
+                c.execute("DELETE FROM removed_tags WHERE image_id = ? AND tag_id = ?", (image_id, tid))
+                c.execute(
+                    "INSERT INTO image_tags (image_id, tag_id, source) VALUES (?, ?, 1) "
+                    "ON CONFLICT (image_id, tag_id) DO UPDATE SET source = 1",
+                    (image_id, tid),
+                )
+            self._refresh_tags_text(image_id)
+
+    def remove_tags(self, key: int | str, tags: Sequence[str]) -> None:
+        """A person removes tags (the model's or their own); the model cannot bring them back."""
+        paths = _clean(tags)
+        with self._write() as c:
+            image_id = self._image_id(key)
+            for path in paths:
+                tid = self._tag_id(path)
+                c.execute("DELETE FROM image_tags WHERE image_id = ? AND tag_id = ?", (image_id, tid))
+                c.execute("INSERT OR IGNORE INTO removed_tags (image_id, tag_id) VALUES (?, ?)", (image_id, tid))
+            self._refresh_tags_text(image_id)
+
+    def _refresh_tags_text(self, image_id: int) -> None:
+        c = self._conn
+        paths = [
+            str(r[0])
+            for r in c.execute(
+                "SELECT n.path FROM image_tags t JOIN tag_names n ON n.id = t.tag_id WHERE t.image_id = ?",
+                (image_id,),
+            )
+        ]
+        c.execute(
+            "UPDATE images SET tags_text = ?, updated_at = ? WHERE id = ?",
+            ("\n".join(sorted(paths, key=str.lower)), now_iso(), image_id),
+        )

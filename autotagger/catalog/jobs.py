@@ -1,0 +1,111 @@
+"""The persistent job queue the watcher and service use: pending -> claimed -> done | failed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from autotagger.catalog._base import CatalogBase
+from autotagger.catalog.records import Job
+from autotagger.catalog.schema import now_iso
+
+JOB_COLUMNS = "id, path, reason, attempts, status, error"
+
+
+class JobsMixin(CatalogBase):
+    def enqueue(self, path: str, *, reason: str = "new") -> int | None:
+        """Queue ``path``; None if a pending or claimed job for it already exists."""
+        now = now_iso()
+        with self._write() as c:
+            row = c.execute(
+                "INSERT OR IGNORE INTO jobs (path, reason, created_at, updated_at) VALUES (?, ?, ?, ?) RETURNING id",
+                (path, reason, now, now),
+            ).fetchone()
+            return None if row is None else int(row[0])
+
+    def claim_jobs(self, limit: int, *, worker: str = "") -> list[Job]:
+        """Atomically move up to ``limit`` of the oldest pending jobs to claimed."""
+        if limit <= 0:
+            return []
+        with self._write() as c:
+            rows = c.execute(
+                "UPDATE jobs SET status = 'claimed', worker = ?, updated_at = ? WHERE id IN "
+                "(SELECT id FROM jobs WHERE status = 'pending' ORDER BY id LIMIT ?) "
+                f"RETURNING {JOB_COLUMNS}",
+                (worker, now_iso(), limit),
+            ).fetchall()
+        return sorted((Job(*r) for r in rows), key=lambda j: j.id)
+
+    def finish_job(self, job_id: int) -> None:
+        with self._write() as c:
+            c.execute(
+                "UPDATE jobs SET status = 'done', error = NULL, updated_at = ? WHERE id = ?", (now_iso(), job_id)
+            )
+
+    def fail_job(self, job_id: int, error: str, *, max_attempts: int = 3) -> None:
+        """Count an attempt; back to pending until ``max_attempts`` is reached, then failed."""
+        with self._write() as c:
+            c.execute(
+                "UPDATE jobs SET attempts = attempts + 1, error = ?, updated_at = ?, "
+                "status = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE 'pending' END WHERE id = ?",
+                (error, now_iso(), max_attempts, job_id),
+            )
+
+    def release_claimed(self) -> int:
+        """Claimed jobs back to pending (at start-up, after a crash); returns how many."""
+        with self._write() as c:
+            cur = c.execute(
+                "UPDATE jobs SET status = 'pending', worker = '', updated_at = ? WHERE status = 'claimed'",
+                (now_iso(),),
+            )
+            return int(cur.rowcount)
+
+    def pending_count(self) -> int:
+        return int(self._conn.execute("SELECT count(*) FROM jobs WHERE status = 'pending'").fetchone()[0])
+
+    def get_job(self, job_id: int) -> Job | None:
+        row = self._conn.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return None if row is None else Job(*row)
+
+    def list_jobs(self, status: str | None = None, *, limit: int = 1000) -> list[Job]:
+        if status is None:
+            rows = self._conn.execute(f"SELECT {JOB_COLUMNS} FROM jobs ORDER BY id LIMIT ?", (limit,))
+        else:
+            rows = self._conn.execute(
+                f"SELECT {JOB_COLUMNS} FROM jobs WHERE status = ? ORDER BY id LIMIT ?", (status, limit)
+            )
+        return [Job(*r) for r in rows]
+
+    def retry_failed(self, paths: Sequence[str] | None = None) -> int:
+        """Failed jobs and failed images (all, or those in ``paths``) back to pending; returns how many paths."""
+        now = now_iso()
+        wanted = None if paths is None else set(paths)
+        with self._write() as c:
+            failed_jobs = c.execute("SELECT id, path FROM jobs WHERE status = 'failed'").fetchall()
+            failed_images = [r[0] for r in c.execute("SELECT path FROM images WHERE status = 'failed'")]
+            todo: set[str] = set()
+            for job_id, path in failed_jobs:
+                if wanted is not None and path not in wanted:
+                    continue
+                todo.add(path)
+                if c.execute(
+                    "SELECT 1 FROM jobs WHERE path = ? AND status IN ('pending', 'claimed')", (path,)
+                ).fetchone():
+                    c.execute("UPDATE jobs SET status = 'done', updated_at = ? WHERE id = ?", (now, job_id))
+                else:
+                    c.execute(
+                        "UPDATE jobs SET status = 'pending', attempts = 0, error = NULL, updated_at = ? WHERE id = ?",
+                        (now, job_id),
+                    )
+            for path in failed_images:
+                if wanted is not None and path not in wanted:
+                    continue
+                todo.add(path)
+                c.execute(
+                    "UPDATE images SET status = 'pending', updated_at = ? WHERE path = ? AND status = 'failed'",
+                    (now, path),
+                )
+                c.execute(
+                    "INSERT OR IGNORE INTO jobs (path, reason, created_at, updated_at) VALUES (?, 'retry', ?, ?)",
+                    (path, now, now),
+                )
+            return len(todo)

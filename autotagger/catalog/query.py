@@ -1,0 +1,155 @@
+"""Search query syntax -> a safe, parameterised description of what to match.
+
+Free words (prefix match, bm25 ranked), "quoted phrases", tag:outdoors (any level),
+tag:setting|outdoors (that path and its children), folder:PATH (and below), after:DATE,
+before:DATE, camera:TEXT; a leading ``-`` negates words, phrases, tags, folders and cameras.
+User text only ever reaches FTS5 inside a double-quoted string with quotes doubled.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from autotagger.catalog.errors import QueryError
+
+KEYS = ("tag", "folder", "after", "before", "camera")
+_KEY_RE = re.compile(r"([A-Za-z]+):")
+_DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_WORD_CHAR = re.compile(r"\w")
+
+
+@dataclass
+class ParsedQuery:
+    words: list[str] = field(default_factory=list)  # FTS5 terms, already quoted
+    not_words: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    not_tags: list[str] = field(default_factory=list)
+    folders: list[str] = field(default_factory=list)
+    not_folders: list[str] = field(default_factory=list)
+    cameras: list[str] = field(default_factory=list)
+    not_cameras: list[str] = field(default_factory=list)
+    after: str | None = None
+    before: str | None = None
+
+    @property
+    def fts_match(self) -> str | None:
+        """The FTS5 expression for the positive terms (minus the negated ones), or None."""
+        if not self.words:
+            return None
+        expr = " AND ".join(self.words)
+        if self.not_words:
+            expr = f"({expr}) NOT ({' OR '.join(self.not_words)})"
+        return expr
+
+    @property
+    def fts_exclude(self) -> str | None:
+        """For a query with only negated words: the expression whose matches are excluded."""
+        if self.words or not self.not_words:
+            return None
+        return " OR ".join(self.not_words)
+
+    @property
+    def empty(self) -> bool:
+        return not any(
+            (self.words, self.not_words, self.tags, self.not_tags, self.folders, self.not_folders,
+             self.cameras, self.not_cameras, self.after, self.before)
+        )
+
+
+def fts_string(text: str, *, prefix: bool) -> str:
+    return '"' + text.replace('"', '""') + '"' + ("*" if prefix else "")
+
+
+def normalise_tag(text: str) -> str:
+    return "|".join(p.strip() for p in text.split("|") if p.strip())
+
+
+def normalise_folder(text: str) -> str:
+    text = text.strip()
+    return text.rstrip("/") or ("/" if text.startswith("/") else "")
+
+
+def _parse_date(key: str, text: str) -> str:
+    if _DATE_RE.match(text):
+        fmt = {4: "%Y", 7: "%Y-%m", 10: "%Y-%m-%d"}[len(text)]
+        try:
+            datetime.strptime(text, fmt)
+            return text
+        except ValueError:
+            pass
+    raise QueryError(f"bad date in {key}:{text} (use YYYY, YYYY-MM or YYYY-MM-DD)")
+
+
+def _read_value(query: str, i: int) -> tuple[str, bool, int]:
+    """Read a bare or quoted value from ``i``: (text, was_quoted, next index)."""
+    n = len(query)
+    out: list[str] = []
+    quoted = False
+    while i < n and not query[i].isspace():
+        if query[i] == '"':
+            end = query.find('"', i + 1)
+            if end < 0:
+                raise QueryError("unbalanced quote in query")
+            out.append(query[i + 1 : end])
+            quoted = True
+            i = end + 1
+        else:
+            out.append(query[i])
+            i += 1
+    return "".join(out), quoted, i
+
+
+def tokenize(query: str) -> list[tuple[bool, str | None, str, bool]]:
+    """(negated, key or None, value, quoted) for each term of ``query``."""
+    terms: list[tuple[bool, str | None, str, bool]] = []
+    i, n = 0, len(query)
+    while i < n:
+        if query[i].isspace():
+            i += 1
+            continue
+        neg = False
+        if query[i] == "-" and i + 1 < n and not query[i + 1].isspace():
+            neg, i = True, i + 1
+        key = None
+        m = _KEY_RE.match(query, i)
+        if m and m.group(1).lower() in KEYS:
+            key = m.group(1).lower()
+            i = m.end()
+        value, quoted, i = _read_value(query, i)
+        if key is not None and not value.strip():
+            raise QueryError(f"empty {key}: in query")
+        terms.append((neg, key, value, quoted))
+    return terms
+
+
+def parse_query(query: str) -> ParsedQuery:
+    if "\x00" in query:
+        raise QueryError("query contains a NUL character")
+    q = ParsedQuery()
+    for neg, key, value, quoted in tokenize(query):
+        if key is None:
+            if not _WORD_CHAR.search(value):
+                continue  # punctuation only: nothing to match
+            term = fts_string(value, prefix=not quoted and not neg)
+            (q.not_words if neg else q.words).append(term)
+        elif key == "tag":
+            tag = normalise_tag(value)
+            if not tag:
+                raise QueryError(f"empty tag: in query ({value!r})")
+            (q.not_tags if neg else q.tags).append(tag)
+        elif key == "folder":
+            folder = normalise_folder(value)
+            (q.not_folders if neg else q.folders).append(folder)
+        elif key == "camera":
+            (q.not_cameras if neg else q.cameras).append(value.strip())
+        else:
+            if neg:
+                raise QueryError(f"-{key}: cannot be negated (use {'before' if key == 'after' else 'after'}:)")
+            date = _parse_date(key, value.strip())
+            if key == "after":
+                q.after = max(q.after or date, date)
+            else:
+                q.before = min(q.before or date, date)
+    return q

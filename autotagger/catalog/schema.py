@@ -1,0 +1,213 @@
+"""Numbered schema migrations: each runs in one transaction and is recorded; the file is backed up first."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from autotagger.catalog.errors import CatalogError
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+V1_CORE = """
+CREATE TABLE schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+);
+CREATE TABLE folders (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    recursive INTEGER NOT NULL DEFAULT 1,
+    added_at TEXT NOT NULL
+);
+CREATE TABLE images (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    folder TEXT NOT NULL,
+    name TEXT NOT NULL,
+    size INTEGER,
+    mtime REAL,
+    content_hash TEXT,
+    width INTEGER,
+    height INTEGER,
+    captured_at TEXT,
+    camera TEXT,
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'tagged', 'failed')),
+    error TEXT,
+    caption TEXT NOT NULL DEFAULT '',
+    caption_source TEXT NOT NULL DEFAULT '' CHECK (caption_source IN ('', 'model', 'person')),
+    model_caption TEXT NOT NULL DEFAULT '',
+    answers TEXT,
+    model_id TEXT NOT NULL DEFAULT '',
+    question_set_version TEXT NOT NULL DEFAULT '',
+    tagged_at TEXT,
+    updated_at TEXT
+);
+CREATE INDEX images_folder ON images (folder);
+CREATE INDEX images_hash ON images (content_hash) WHERE content_hash IS NOT NULL;
+CREATE INDEX images_captured ON images (captured_at) WHERE captured_at IS NOT NULL;
+CREATE INDEX images_status ON images (status);
+CREATE TABLE tag_names (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE COLLATE NOCASE
+);
+CREATE TABLE image_tags (
+    image_id INTEGER NOT NULL REFERENCES images (id) ON DELETE CASCADE,
+    tag_id INTEGER NOT NULL REFERENCES tag_names (id),
+    source INTEGER NOT NULL,  -- 0 = model, 1 = person
+    confidence REAL,
+    question_id TEXT,
+    PRIMARY KEY (image_id, tag_id)
+) WITHOUT ROWID;
+CREATE INDEX image_tags_tag ON image_tags (tag_id, image_id);
+CREATE TABLE removed_tags (  -- a person removed this tag: the model may not bring it back
+    image_id INTEGER NOT NULL REFERENCES images (id) ON DELETE CASCADE,
+    tag_id INTEGER NOT NULL REFERENCES tag_names (id),
+    PRIMARY KEY (image_id, tag_id)
+) WITHOUT ROWID;
+CREATE TABLE prompts (
+    id INTEGER PRIMARY KEY,
+    text TEXT NOT NULL UNIQUE
+);
+CREATE TABLE models (
+    model_id TEXT PRIMARY KEY,
+    last_used TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT 'new',
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'claimed', 'done', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    worker TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX jobs_active_path ON jobs (path) WHERE status IN ('pending', 'claimed');
+CREATE INDEX jobs_status ON jobs (status, id);
+"""
+
+V2_FTS = """
+ALTER TABLE images ADD COLUMN tags_text TEXT NOT NULL DEFAULT '';
+UPDATE images SET tags_text = coalesce((
+    SELECT group_concat(p, char(10)) FROM (
+        SELECT n.path AS p FROM image_tags t JOIN tag_names n ON n.id = t.tag_id
+        WHERE t.image_id = images.id ORDER BY n.path)), '');
+CREATE VIRTUAL TABLE images_fts USING fts5 (
+    caption, tags_text, name, folder,
+    content = 'images', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER images_fts_ai AFTER INSERT ON images BEGIN
+    INSERT INTO images_fts (rowid, caption, tags_text, name, folder)
+    VALUES (new.id, new.caption, new.tags_text, new.name, new.folder);
+END;
+CREATE TRIGGER images_fts_ad AFTER DELETE ON images BEGIN
+    INSERT INTO images_fts (images_fts, rowid, caption, tags_text, name, folder)
+    VALUES ('delete', old.id, old.caption, old.tags_text, old.name, old.folder);
+END;
+CREATE TRIGGER images_fts_au AFTER UPDATE OF caption, tags_text, name, folder ON images BEGIN
+    INSERT INTO images_fts (images_fts, rowid, caption, tags_text, name, folder)
+    VALUES ('delete', old.id, old.caption, old.tags_text, old.name, old.folder);
+    INSERT INTO images_fts (rowid, caption, tags_text, name, folder)
+    VALUES (new.id, new.caption, new.tags_text, new.name, new.folder);
+END;
+INSERT INTO images_fts (images_fts) VALUES ('rebuild');
+INSERT INTO images_fts (images_fts, rank) VALUES ('rank', 'bm25(4.0, 2.0, 1.0, 0.5)');
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "core tables", V1_CORE),
+    Migration(2, "full-text index over caption, tags, name and folder", V2_FTS),
+)
+LATEST = MIGRATIONS[-1].version
+
+
+def now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def split_statements(script: str) -> list[str]:
+    """Split a script into complete statements (triggers included) without executescript's COMMIT."""
+    out: list[str] = []
+    buf = ""
+    for piece in script.split(";"):
+        buf += piece + ";"
+        if sqlite3.complete_statement(buf):
+            if buf.strip(" \n\t;"):
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip(" \n\t;"):
+        out.append(buf.strip())
+    return out
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def backup_file(conn: sqlite3.Connection, path: Path, version: int) -> Path:
+    """A consistent copy of the catalogue (the backup API sees through WAL) beside it."""
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    dest = path.with_name(f"{path.name}.v{version}-backup-{stamp}")
+    n = 1
+    while dest.exists():
+        n += 1
+        dest = path.with_name(f"{path.name}.v{version}-backup-{stamp}-{n}")
+    target = sqlite3.connect(dest)
+    try:
+        conn.backup(target)
+    finally:
+        target.close()
+    return dest
+
+
+def apply_migration(conn: sqlite3.Connection, migration: Migration) -> bool:
+    """Run one migration in its own IMMEDIATE transaction; False if another process already did."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if schema_version(conn) >= migration.version:
+            conn.execute("ROLLBACK")
+            return False
+        for statement in split_statements(migration.sql):
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+            (migration.version, migration.name, now_iso()),
+        )
+        conn.execute(f"PRAGMA user_version = {int(migration.version)}")
+        conn.execute("COMMIT")
+        return True
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def migrate(
+    conn: sqlite3.Connection, path: Path, migrations: tuple[Migration, ...] = MIGRATIONS
+) -> Path | None:
+    """Bring the schema up to the last migration; returns the backup made (None when none was needed)."""
+    latest = migrations[-1].version
+    current = schema_version(conn)
+    if current > latest:
+        raise CatalogError(
+            f"catalogue {path} has schema v{current}, newer than this autotagger knows (v{latest}); "
+            "upgrade autotagger"
+        )
+    if current == latest:
+        return None
+    backup = backup_file(conn, path, current) if current > 0 else None
+    for migration in migrations:
+        if migration.version > current:
+            apply_migration(conn, migration)
+    return backup
