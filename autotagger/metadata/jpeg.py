@@ -1,0 +1,107 @@
+"""JPEG: APP1 Exif, APP1 XMP and APP13 Photoshop/IPTC segments; the scan data is copied as is."""
+
+from __future__ import annotations
+
+import struct
+
+from autotagger.metadata import iptc as iptcmod
+from autotagger.metadata.model import UnsafeToEmbed
+from autotagger.metadata.parts import Parts, exif_fields, exif_update, validate_exif
+
+EXIF_ID = b"Exif\x00\x00"
+XMP_ID = b"http://ns.adobe.com/xap/1.0/\x00"
+PS_ID = b"Photoshop 3.0\x00"
+MAX_PAYLOAD = 65533
+APP0, APP1, APP13, SOS = 0xE0, 0xE1, 0xED, 0xDA
+
+
+def _segments(data: bytes) -> tuple[list[tuple[int, bytes]], bytes]:
+    """([(marker, payload)], rest from the SOS marker on)."""
+    if data[:2] != b"\xff\xd8":
+        raise UnsafeToEmbed("not a JPEG file")
+    pos, segs = 2, []
+    while True:
+        if pos + 4 > len(data) or data[pos] != 0xFF:
+            raise UnsafeToEmbed("corrupt JPEG: bad segment structure before the image data")
+        while data[pos + 1] == 0xFF and pos + 2 < len(data):  # fill bytes
+            pos += 1
+        marker = data[pos + 1]
+        if marker in (SOS, 0xD9):
+            return segs, data[pos:]
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            segs.append((marker, b""))
+            pos += 2
+            continue
+        size = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+        if size < 2 or pos + 2 + size > len(data):
+            raise UnsafeToEmbed("corrupt JPEG: segment length past the end of the file")
+        segs.append((marker, data[pos + 4 : pos + 2 + size]))
+        pos += 2 + size
+
+
+def _find(segs: list[tuple[int, bytes]], marker: int, prefix: bytes) -> list[int]:
+    return [i for i, (m, p) in enumerate(segs) if m == marker and p.startswith(prefix)]
+
+
+def read(data: bytes) -> Parts:
+    segs, _ = _segments(data)
+    exif_i, xmp_i, ps_i = _find(segs, APP1, EXIF_ID), _find(segs, APP1, XMP_ID), _find(segs, APP13, PS_ID)
+    exif = segs[exif_i[0]][1][len(EXIF_ID) :] if exif_i else None
+    validate_exif(exif)
+    desc, xp = exif_fields(exif)
+    iim = None
+    if ps_i:
+        irb = b"".join(segs[i][1][len(PS_ID) :] for i in ps_i)
+        iim = iptcmod.irb_get_iptc(iptcmod.parse_irb(irb))
+    xmp = segs[xmp_i[0]][1][len(XMP_ID) :] if xmp_i else None
+    return Parts(xmp, iim, desc, xp, supports_iptc=True, supports_exif=True)
+
+
+def write(data: bytes, parts: Parts) -> bytes:
+    segs, rest = _segments(data)
+    exif_i, xmp_i, ps_i = _find(segs, APP1, EXIF_ID), _find(segs, APP1, XMP_ID), _find(segs, APP13, PS_ID)
+    new: list[tuple[int, bytes] | None] = list(segs)
+
+    old_exif = segs[exif_i[0]][1][len(EXIF_ID) :] if exif_i else None
+    exif = exif_update(old_exif, parts.description, parts.xpkeywords)
+    exif_seg = None if exif is None else (APP1, EXIF_ID + exif)
+    xmp_seg = None if parts.xmp is None else (APP1, XMP_ID + parts.xmp)
+    ps_seg = None
+    if ps_i or parts.iptc is not None:
+        irb = b"".join(segs[i][1][len(PS_ID) :] for i in ps_i)
+        resources = iptcmod.irb_set_iptc(iptcmod.parse_irb(irb), parts.iptc)
+        ps_seg = (APP13, PS_ID + iptcmod.build_irb(resources)) if resources else None
+
+    for seg in (exif_seg, xmp_seg, ps_seg):
+        if seg is not None and len(seg[1]) > MAX_PAYLOAD:
+            raise UnsafeToEmbed("metadata too large for a JPEG segment")
+
+    # replace in place (first occurrence), drop the other occurrences, insert what is new
+    insert_at = 0
+    while insert_at < len(segs) and segs[insert_at][0] in (APP0, APP1):
+        insert_at += 1
+    tail_inserts: list[tuple[int, bytes]] = []
+    for idx, seg in ((exif_i, exif_seg), (xmp_i, xmp_seg), (ps_i, ps_seg)):
+        if idx:
+            new[idx[0]] = seg
+            for j in idx[1:]:
+                new[j] = None
+        elif seg is not None:
+            tail_inserts.append(seg)
+    out_segs: list[tuple[int, bytes]] = []
+    for i, seg in enumerate(new):
+        if i == insert_at:
+            out_segs.extend(tail_inserts)
+        if seg is not None:
+            out_segs.append(seg)
+    if insert_at >= len(new):
+        out_segs.extend(tail_inserts)
+
+    out = bytearray(b"\xff\xd8")
+    for marker, payload in out_segs:
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            out += bytes((0xFF, marker))
+        else:
+            out += bytes((0xFF, marker)) + struct.pack(">H", len(payload) + 2) + payload
+    out += rest
+    return bytes(out)

@@ -1,0 +1,197 @@
+"""Merging a record into a file's fields, and undoing it, guided by our provenance record.
+
+Our namespace records exactly what we put into each field; a re-run first takes that out
+(only where the value is still ours) and then adds the new values where they are missing.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from autotagger.metadata import iptc as iptcmod
+from autotagger.metadata.model import NS_AUTOTAGGER, PREFIX_AUTOTAGGER, MetadataRecord, Provenance
+from autotagger.metadata.parts import Parts
+from autotagger.metadata.xmp import NS_DC, NS_LR, NS_RDF, XmpDoc, q
+
+DC_DESCRIPTION = q(NS_DC, "description")
+DC_SUBJECT = q(NS_DC, "subject")
+LR_HIERARCHICAL = q(NS_LR, "hierarchicalSubject")
+
+
+def A(name: str) -> str:
+    return q(NS_AUTOTAGGER, name)
+
+
+# field names recorded in autotagger:Wrote
+F_DESC, F_IPTC_CAPTION, F_EXIF_DESC = "dc:description", "iptc:Caption-Abstract", "exif:ImageDescription"
+# our bags of added keywords, per field
+ADDED = {
+    "subject": A("AddedSubjects"),
+    "hier": A("AddedHierarchical"),
+    "iptc": A("AddedIptcKeywords"),
+    "xp": A("AddedXPKeywords"),
+}
+SCALARS = ("ModelId", "QuestionSetVersion", "Date", "Caption", "CaptionSource")
+
+
+@dataclass
+class Fields:
+    """The editable values of one container (file or sidecar)."""
+
+    xmp: XmpDoc
+    iim: iptcmod.Iim | None = None  # None: the format has no IPTC
+    exif: bool = False  # whether the format has EXIF
+    description: str | None = None
+    xpkeywords: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_parts(cls, parts: Parts) -> Fields:
+        doc = XmpDoc.parse(parts.xmp) if parts.xmp else XmpDoc.empty()
+        doc.prefixes.setdefault(NS_AUTOTAGGER, PREFIX_AUTOTAGGER)
+        iim = None
+        if parts.supports_iptc:
+            iim = iptcmod.Iim.parse(parts.iptc) if parts.iptc else iptcmod.Iim([])
+        xp = [k.strip() for k in (parts.xpkeywords or "").split(";") if k.strip()]
+        return cls(doc, iim, parts.supports_exif, parts.description, xp)
+
+    def to_parts(self, old: Parts, padding: int) -> Parts:
+        xmp = None if self.xmp.is_empty() else self.xmp.serialize(padding)
+        iim: bytes | None = None
+        if self.iim is not None and not self.iim.is_trivial():
+            iim = self.iim.serialize()
+        return Parts(
+            xmp=xmp,
+            iptc=iim,
+            description=self.description if self.exif else old.description,
+            xpkeywords=(";".join(self.xpkeywords) or None) if self.exif else old.xpkeywords,
+            supports_iptc=old.supports_iptc,
+            supports_exif=old.supports_exif,
+        )
+
+
+def has_provenance(doc: XmpDoc) -> bool:
+    return any(doc.has(A(n)) for n in (*SCALARS, "Tags", "Wrote", *[k.split("}")[1] for k in ADDED.values()]))
+
+
+def read_provenance(doc: XmpDoc) -> Provenance | None:
+    if not has_provenance(doc):
+        return None
+    conf: dict[str, float | None] = {}
+    tags = doc.get_element(A("Tags"))
+    if tags is not None:
+        for li in tags.iter(q(NS_RDF, "li")):
+            path = li.findtext(A("Path")) or ""
+            value = li.findtext(A("Confidence"))
+            if path:
+                try:
+                    conf[path] = float(value) if value else None
+                except ValueError:
+                    conf[path] = None
+    return Provenance(
+        model_id=doc.get_text(A("ModelId")),
+        question_set_version=doc.get_text(A("QuestionSetVersion")),
+        date=doc.get_text(A("Date")),
+        caption=doc.get_text(A("Caption")),
+        confidences=conf,
+    )
+
+
+def _remove_items(values: list[str], ours: list[str]) -> list[str]:
+    drop = set(ours)
+    return [v for v in values if v not in drop]
+
+
+def undo(f: Fields) -> None:
+    """Take out what our provenance says we wrote (only where it is still ours), then the provenance."""
+    doc = f.xmp
+    our_caption = doc.get_text(A("Caption"))
+    wrote = set(doc.get_list(A("Wrote")))
+    if F_DESC in wrote and doc.get_alt(DC_DESCRIPTION) == our_caption:
+        doc.set_alt_default(DC_DESCRIPTION, None)
+    doc.set_list(DC_SUBJECT, _remove_items(doc.get_list(DC_SUBJECT), doc.get_list(ADDED["subject"])))
+    doc.set_list(LR_HIERARCHICAL, _remove_items(doc.get_list(LR_HIERARCHICAL), doc.get_list(ADDED["hier"])))
+    if f.iim is not None:
+        if F_IPTC_CAPTION in wrote and f.iim.get_texts(iptcmod.CAPTION) == [our_caption]:
+            f.iim.set_texts(iptcmod.CAPTION, [])
+        kws = _remove_items(f.iim.get_texts(iptcmod.KEYWORDS), doc.get_list(ADDED["iptc"]))
+        f.iim.set_texts(iptcmod.KEYWORDS, kws)
+    if f.exif:
+        if F_EXIF_DESC in wrote and f.description == our_caption:
+            f.description = None
+        f.xpkeywords = _remove_items(f.xpkeywords, doc.get_list(ADDED["xp"]))
+    for name in (*SCALARS, "Tags", "Wrote"):
+        doc.remove(A(name))
+    for name in ADDED.values():
+        doc.remove(name)
+
+
+def _add(values: list[str], new: list[str]) -> tuple[list[str], list[str]]:
+    """values + the new ones not there yet; and which were added."""
+    added = []
+    for v in new:
+        if v and v not in values and v not in added:
+            added.append(v)
+    return values + added, added
+
+
+def apply(f: Fields, record: MetadataRecord) -> None:
+    undo(f)
+    doc = f.xmp
+    removed = set(record.removed_tags)
+    ours = [t for t in record.tags if t.path not in removed]
+    person = [p for p in record.person_tags if p not in removed]
+    our_leaves = [t.leaf for t in ours]
+    person_leaves = [p.rsplit("|", 1)[-1] for p in person]
+    removed_leaves = {r.rsplit("|", 1)[-1] for r in removed}
+    our_leaves = [x for x in our_leaves if x not in removed_leaves or x in person_leaves]
+
+    def merge_list(values: list[str], mine: list[str], theirs: list[str]) -> tuple[list[str], list[str]]:
+        values, added = _add(values, mine)
+        values, _ = _add(values, theirs)
+        return values, added
+
+    subjects, add_subj = merge_list(doc.get_list(DC_SUBJECT), our_leaves, person_leaves)
+    hier, add_hier = merge_list(doc.get_list(LR_HIERARCHICAL), [t.path for t in ours], person)
+    doc.set_list(DC_SUBJECT, subjects)
+    doc.set_list(LR_HIERARCHICAL, hier)
+    wrote: list[str] = []
+    person_caption = record.caption_source == "person"
+    caption = record.caption.strip()
+    if caption and (person_caption or not doc.get_alt(DC_DESCRIPTION)):
+        doc.set_alt_default(DC_DESCRIPTION, caption)
+        wrote.append(F_DESC)
+    add_iptc: list[str] = []
+    if f.iim is not None:
+        kws, add_iptc = merge_list(f.iim.get_texts(iptcmod.KEYWORDS), our_leaves, person_leaves)
+        f.iim.set_texts(iptcmod.KEYWORDS, kws)
+        if caption and (person_caption or not "".join(f.iim.get_texts(iptcmod.CAPTION))):
+            f.iim.set_texts(iptcmod.CAPTION, [caption])
+            wrote.append(F_IPTC_CAPTION)
+    add_xp: list[str] = []
+    if f.exif:
+        f.xpkeywords, add_xp = merge_list(f.xpkeywords, our_leaves, person_leaves)
+        if caption and (person_caption or not f.description):
+            f.description = caption
+            wrote.append(F_EXIF_DESC)
+
+    if person_caption:  # the person's caption is theirs: undo must not take it away
+        wrote = []
+    doc.set_text(A("ModelId"), record.model_id)
+    doc.set_text(A("QuestionSetVersion"), record.question_set_version)
+    doc.set_text(A("Date"), record.date or datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"))
+    doc.set_text(A("Caption"), caption)
+    doc.set_text(A("CaptionSource"), record.caption_source)
+    tags_el = doc.add_element(A("Tags"))
+    bag = ET.SubElement(tags_el, q(NS_RDF, "Bag"))
+    for t in ours:
+        li = ET.SubElement(bag, q(NS_RDF, "li"), {q(NS_RDF, "parseType"): "Resource"})
+        ET.SubElement(li, A("Path")).text = t.path
+        if t.confidence is not None:
+            ET.SubElement(li, A("Confidence")).text = f"{t.confidence:.4f}"
+    if not ours:
+        doc.remove(A("Tags"))
+    doc.set_list(A("Wrote"), wrote)
+    for key, added in (("subject", add_subj), ("hier", add_hier), ("iptc", add_iptc), ("xp", add_xp)):
+        doc.set_list(ADDED[key], added)

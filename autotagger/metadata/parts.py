@@ -1,0 +1,52 @@
+"""The metadata parts of one file that we edit, independent of the container format."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from autotagger.metadata import tiffifd
+from autotagger.metadata.tiffifd import TAG_DESCRIPTION, TAG_XPKEYWORDS, Tiff
+
+
+@dataclass
+class Parts:
+    xmp: bytes | None = None  # the XMP packet
+    iptc: bytes | None = None  # the IPTC-IIM stream
+    description: str | None = None  # EXIF ImageDescription
+    xpkeywords: str | None = None  # EXIF XPKeywords ("a;b")
+    supports_iptc: bool = False
+    supports_exif: bool = False
+
+
+def exif_fields(blob: bytes | None) -> tuple[str | None, str | None]:
+    """(ImageDescription, XPKeywords) of a validated EXIF/TIFF blob."""
+    if not blob:
+        return None, None
+    entries = Tiff(blob).ifd0_entries()
+    desc = entries.get(TAG_DESCRIPTION)
+    xp = entries.get(TAG_XPKEYWORDS)
+    return (
+        tiffifd.decode_ascii(desc.data) if desc and desc.data is not None else None,
+        tiffifd.decode_xp(xp.data) if xp and xp.data is not None else None,
+    )
+
+
+def validate_exif(blob: bytes | None) -> None:
+    if blob:
+        Tiff(blob).validate()
+
+
+def exif_update(blob: bytes | None, description: str | None, xpkeywords: str | None) -> bytes | None:
+    """The blob with new ImageDescription/XPKeywords (None = remove); None when nothing is left."""
+    if (description, xpkeywords) == exif_fields(blob):
+        return blob
+    tiff = Tiff(blob or tiffifd.minimal_tiff(little_endian=True))
+    changes: dict[int, tuple[int, bytes] | None] = {
+        TAG_DESCRIPTION: None if description is None else (tiffifd.ASCII, tiffifd.ascii_value(description)),
+        TAG_XPKEYWORDS: None if xpkeywords is None else (tiffifd.BYTE, tiffifd.xp_value(xpkeywords)),
+    }
+    new = tiffifd.Tiff(tiff.rewrite_ifd0(changes))
+    entries, nxt = new.read_ifd(new.ifd0)
+    if not entries and not nxt:
+        return None
+    return new.blob

@@ -1,0 +1,221 @@
+"""write_metadata / undo_metadata / read_metadata: embedded and sidecar XMP, safely."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from autotagger.metadata import iptc as iptcmod
+from autotagger.metadata import merge
+from autotagger.metadata.formats import handler_for, is_raw
+from autotagger.metadata.merge import DC_DESCRIPTION, DC_SUBJECT, LR_HIERARCHICAL, Fields
+from autotagger.metadata.model import (
+    MetadataError,
+    MetadataRecord,
+    ReadBack,
+    UnsafeToEmbed,
+    WriteOutcome,
+    sidecar_path,
+)
+from autotagger.metadata.parts import Parts
+from autotagger.metadata.safefile import Snapshot, read_with_snapshot, remove_file, replace_file
+from autotagger.metadata.xmp import XmpDoc
+
+MODES = ("auto", "embed", "sidecar", "both", "none")
+EMBED_PADDING = 1024
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _os_error(path: Path, exc: OSError) -> MetadataError:
+    return MetadataError(f"{path}: {exc.strerror or exc}")
+
+
+def _embed_blocker(path: Path) -> str | None:
+    """Why the file itself may not be written (RAW, read-only), or None."""
+    if is_raw(path):
+        return "RAW file"
+    if not os.access(path, os.W_OK):
+        return "file is read-only"
+    if not os.access(path.parent, os.W_OK):
+        return "folder is read-only"
+    return None
+
+
+def _edit_embedded(path: Path, edit: str, record: MetadataRecord | None, keep_backup: bool) -> bool:
+    """Apply (edit="apply") or undo our fields inside the file; True when the file changed."""
+    try:
+        data, snap = read_with_snapshot(path)
+    except OSError as exc:
+        raise _os_error(path, exc) from None
+    handler = handler_for(path, data)
+    try:
+        parts: Parts = handler.read(data)
+    except UnsafeToEmbed:
+        raise
+    except Exception as exc:  # struct/index errors on a damaged file
+        raise UnsafeToEmbed(f"corrupt metadata ({type(exc).__name__}: {exc})") from None
+    fields = Fields.from_parts(parts)
+    if edit == "apply":
+        assert record is not None
+        merge.apply(fields, record)
+    else:
+        if not merge.has_provenance(fields.xmp):
+            return False
+        merge.undo(fields)
+    new_parts = fields.to_parts(parts, EMBED_PADDING)
+    try:
+        new = handler.write(data, new_parts)
+        check = handler.read(new)  # what we made must read back as what we meant
+    except UnsafeToEmbed:
+        raise
+    except Exception as exc:  # a bug or a strange file: never write what we cannot read back
+        raise UnsafeToEmbed(f"internal check failed ({type(exc).__name__}: {exc})") from None
+    if check.xmp != new_parts.xmp or (check.iptc != new_parts.iptc and new_parts.supports_iptc):
+        raise UnsafeToEmbed("internal check failed (metadata did not read back)")
+    if new == data:
+        return False
+    try:
+        replace_file(path, new, snap, keep_backup=keep_backup)
+    except OSError as exc:
+        raise _os_error(path, exc) from None
+    return True
+
+
+def _edit_sidecar(path: Path, sidecar_name: str, edit: str, record: MetadataRecord | None) -> Path | None:
+    """Apply to / undo from the sidecar (merging into an existing one); the sidecar path or None."""
+    sc = sidecar_path(path, sidecar_name)
+    try:
+        if sc.exists():
+            data, snap = read_with_snapshot(sc)
+            try:
+                doc = XmpDoc.parse(data)
+            except UnsafeToEmbed as exc:
+                raise MetadataError(f"{sc}: existing sidecar is unreadable, left alone: {exc}") from None
+        else:
+            if edit != "apply":
+                return None
+            snap, doc = Snapshot(False), XmpDoc.empty()
+        fields = Fields(doc)
+        doc.prefixes.setdefault(merge.NS_AUTOTAGGER, merge.PREFIX_AUTOTAGGER)
+        if edit == "apply":
+            assert record is not None
+            merge.apply(fields, record)
+        else:
+            if not merge.has_provenance(doc):
+                return None
+            merge.undo(fields)
+            if doc.is_empty():
+                remove_file(sc, snap)
+                return sc
+        replace_file(sc, doc.serialize(), snap)
+    except OSError as exc:
+        raise _os_error(sc, exc) from None
+    return sc
+
+
+def write_metadata(
+    path: Path, record: MetadataRecord, *, mode: str = "auto", sidecar_name: str = "ext", keep_backup: bool = False
+) -> WriteOutcome:
+    """Write ``record`` into the file and/or its sidecar; MetadataError when nothing was written."""
+    path = Path(path)
+    if mode not in MODES:
+        raise MetadataError(f"unknown write mode {mode!r} (use {', '.join(MODES)})")
+    sidecar_path(path, sidecar_name)  # validates the style
+    if not path.is_file():
+        raise MetadataError(f"{path}: no such file")
+    if mode == "none":
+        return WriteOutcome(str(path), False, None, ())
+    warnings: list[str] = []
+    embedded = False
+    want_sidecar = mode in ("sidecar", "both")
+    if mode in ("auto", "embed", "both"):
+        blocker = _embed_blocker(path)
+        if blocker is not None:
+            if mode == "embed" or not (blocker == "RAW file" and mode == "auto"):
+                warnings.append(f"not embedded ({blocker}); wrote sidecar instead")
+            want_sidecar = True
+        else:
+            try:
+                _edit_embedded(path, "apply", record, keep_backup)
+                embedded = True
+            except UnsafeToEmbed as exc:
+                if mode == "embed":
+                    raise MetadataError(_one_line(f"{path}: cannot embed safely, file left unchanged: {exc}")) from None
+                warnings.append(_one_line(f"embedding failed: {exc}; wrote sidecar instead"))
+                want_sidecar = True
+    sc = _edit_sidecar(path, sidecar_name, "apply", record) if want_sidecar else None
+    return WriteOutcome(str(path), embedded, None if sc is None else str(sc), tuple(warnings))
+
+
+def undo_metadata(path: Path, *, sidecar_name: str = "ext") -> WriteOutcome:
+    """Remove exactly what we wrote (per our provenance record) from the file and its sidecar."""
+    path = Path(path)
+    sidecar_path(path, sidecar_name)
+    if not path.exists() and not sidecar_path(path, sidecar_name).exists():
+        raise MetadataError(f"{path}: no such file")
+    warnings: list[str] = []
+    embedded = False
+    if path.is_file() and _embed_blocker(path) is None:
+        try:
+            embedded = _edit_embedded(path, "undo", None, False)
+        except UnsafeToEmbed as exc:
+            warnings.append(_one_line(f"file not changed: {exc}"))
+    sc = _edit_sidecar(path, sidecar_name, "undo", None)
+    if not embedded and sc is None:
+        warnings.append("nothing written by autotagger found")
+    return WriteOutcome(str(path), embedded, None if sc is None else str(sc), tuple(warnings))
+
+
+def _readback_xmp(doc: XmpDoc) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    return doc.get_alt(DC_DESCRIPTION), tuple(doc.get_list(DC_SUBJECT)), tuple(doc.get_list(LR_HIERARCHICAL))
+
+
+def read_metadata(path: Path, *, sidecar_name: str = "ext") -> ReadBack:
+    """What the file and its sidecar say (file first); unreadable parts become warnings."""
+    path = Path(path)
+    warnings: list[str] = []
+    caption, subjects, hier = "", [], []
+    prov = None
+    iptc_caption, iptc_kw, exif_desc, xp = "", (), "", ()
+    if path.is_file() and not is_raw(path):
+        try:
+            data = path.read_bytes()
+            parts = handler_for(path, data).read(data)
+            f = Fields.from_parts(parts)
+            c, s, h = _readback_xmp(f.xmp)
+            caption, subjects, hier = c, list(s), list(h)
+            prov = merge.read_provenance(f.xmp)
+            if f.iim is not None:
+                iptc_caption = "".join(f.iim.get_texts(iptcmod.CAPTION))
+                iptc_kw = tuple(f.iim.get_texts(iptcmod.KEYWORDS))
+            exif_desc, xp = f.description or "", tuple(f.xpkeywords)
+        except (MetadataError, OSError) as exc:
+            warnings.append(_one_line(f"file: {exc}"))
+    sc = sidecar_path(path, sidecar_name)
+    found_sc = None
+    if sc.is_file():
+        found_sc = str(sc)
+        try:
+            doc = XmpDoc.parse(sc.read_bytes())
+            c, s, h = _readback_xmp(doc)
+            caption = caption or c
+            subjects += [x for x in s if x not in subjects]
+            hier += [x for x in h if x not in hier]
+            prov = prov or merge.read_provenance(doc)
+        except (MetadataError, OSError) as exc:
+            warnings.append(_one_line(f"sidecar: {exc}"))
+    return ReadBack(
+        caption=caption,
+        subjects=tuple(subjects),
+        hierarchical=tuple(hier),
+        provenance=prov,
+        iptc_caption=iptc_caption,
+        iptc_keywords=iptc_kw,
+        exif_description=exif_desc,
+        xp_keywords=xp,
+        sidecar=found_sc,
+        warnings=tuple(warnings),
+    )
