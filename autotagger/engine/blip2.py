@@ -1,0 +1,276 @@
+"""Blip2Tagger: BLIP-2 loaded from a hub id or a local folder; a caption and tag answers per image."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from autotagger.engine.base import ImageInput
+from autotagger.engine.plan import PromptPlan, build_plan
+from autotagger.engine.questions import clean_text, load_question_set, normalise_answer, tag_for_answer
+from autotagger.engine.runner import DecoderOnlyRunner, EncoderDecoderRunner, LMOutput
+from autotagger.types import Answer, Question, QuestionSet, Tag, TagResult
+
+if TYPE_CHECKING:
+    from autotagger.config import Settings
+
+_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+class ModelLoadError(RuntimeError):
+    """The model could not be loaded; the message is one line and says what to do."""
+
+
+def pick_device(device: str = "auto") -> str:
+    if device == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        mps = getattr(torch.backends, "mps", None)
+        return "mps" if mps is not None and mps.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ModelLoadError("device 'cuda' asked for, but torch sees no CUDA GPU (use --device cpu)")
+    return device
+
+
+def pick_dtype(dtype: str, device: str, *, encoder_decoder: bool = False) -> torch.dtype:
+    """bf16 on Ampere or newer, fp16 on older GPUs (fp32 for T5, which overflows in fp16), fp32 on CPU."""
+    if dtype != "auto":
+        return _DTYPES[dtype]
+    if device.startswith("cuda"):
+        if torch.cuda.is_bf16_supported():
+            return torch.bfloat16
+        return torch.float32 if encoder_decoder else torch.float16
+    return torch.float32
+
+
+def _is_local(source: str) -> bool:
+    return Path(source).expanduser().exists() or source.startswith((".", "/", "~"))
+
+
+def _check_local_checkpoint(path: Path) -> None:
+    if not path.is_dir():
+        raise ModelLoadError(f"model folder {path} does not exist")
+    if not (path / "config.json").is_file():
+        raise ModelLoadError(f"{path} is not a BLIP-2 checkpoint folder: no config.json")
+    if not any(path.glob("*.safetensors")):
+        raise ModelLoadError(f"{path} has no .safetensors weights (only safetensors are loaded, never pickles)")
+
+
+def _load_error(source: str, exc: BaseException) -> ModelLoadError:
+    reason = " ".join(str(exc).split())[:200]
+    if _is_local(source):
+        return ModelLoadError(f"cannot load model from {source}: {reason}")
+    return ModelLoadError(
+        f"model {source!r} is not in the local Hugging Face cache and could not be downloaded ({reason}); "
+        f"with network, run `autotagger model download {source}` once, or pass --model DIR with a local copy"
+    )
+
+
+class Blip2Tagger:
+    """The real tagger. Thread-safe: one call at a time runs on the model (a lock)."""
+
+    def __init__(
+        self,
+        model: Any,
+        processor: Any,
+        questions: QuestionSet,
+        *,
+        model_id: str,
+        batch_size: int = 8,
+    ) -> None:
+        self.model = model.eval()
+        self.processor = processor
+        self.questions = questions
+        self.model_id = model_id
+        self.batch_size = max(1, batch_size)
+        self.device = str(next(model.parameters()).device)
+        self.dtype = next(model.vision_model.parameters()).dtype
+        self.encoder_decoder = bool(model.config.text_config.is_encoder_decoder)
+        tok = processor.tokenizer
+        self.plan: PromptPlan = build_plan(questions, tok, answer_prefix="" if self.encoder_decoder else " ")
+        pad = tok.pad_token_id if tok.pad_token_id is not None else 0
+        runner_cls = EncoderDecoderRunner if self.encoder_decoder else DecoderOnlyRunner
+        self.runner = runner_cls(_language_model(model), self.plan, model.generation_config, pad)
+        self._lock = threading.Lock()
+
+    # ---------------------------------------------------------------- loading
+    @classmethod
+    def from_pretrained(
+        cls,
+        source: str,
+        *,
+        questions: QuestionSet | None = None,
+        device: str = "auto",
+        dtype: str = "auto",
+        quantize: str = "none",
+        batch_size: int = 8,
+        local_files_only: bool | None = None,
+    ) -> Blip2Tagger:
+        from transformers import Blip2Config, Blip2ForConditionalGeneration, Blip2Processor
+
+        questions = questions or load_question_set()
+        dev = pick_device(device)
+        src = str(Path(source).expanduser()) if _is_local(source) else source
+        if _is_local(source):
+            _check_local_checkpoint(Path(src))
+        common: dict[str, Any] = {}
+        if local_files_only is not None:
+            common["local_files_only"] = local_files_only
+        try:
+            config = Blip2Config.from_pretrained(src, **common)
+        except Exception as exc:  # OSError, HTTP errors, bad JSON: all one line
+            raise _load_error(source, exc) from None
+        enc_dec = bool(getattr(config.text_config, "is_encoder_decoder", False))
+        torch_dtype = pick_dtype(dtype, dev, encoder_decoder=enc_dec)
+        kwargs: dict[str, Any] = {"dtype": torch_dtype, "use_safetensors": True, **common}
+        if quantize != "none":
+            if not dev.startswith("cuda"):
+                raise ModelLoadError(f"--quantize {quantize} needs a CUDA GPU (bitsandbytes); this run uses {dev}")
+            try:
+                import bitsandbytes  # noqa: F401
+                from transformers import BitsAndBytesConfig
+            except ImportError:
+                raise ModelLoadError("--quantize needs bitsandbytes: pip install 'autotagger[cuda]'") from None
+            skip = ["vision_model", "qformer", "query_tokens", "language_projection", "lm_head"]
+            if quantize == "8bit":
+                kwargs["quantization_config"] = BitsAndBytesConfig(load_in_8bit=True, llm_int8_skip_modules=skip)
+            else:
+                kwargs["quantization_config"] = BitsAndBytesConfig(
+                    load_in_4bit=True,
+                    bnb_4bit_quant_type="nf4",
+                    bnb_4bit_compute_dtype=torch_dtype,
+                    bnb_4bit_use_double_quant=True,
+                    llm_int8_skip_modules=skip,
+                )
+            kwargs["device_map"] = {"": 0}
+        try:
+            model = Blip2ForConditionalGeneration.from_pretrained(src, **kwargs)
+            processor = Blip2Processor.from_pretrained(src, **common)
+        except Exception as exc:
+            raise _load_error(source, exc) from None
+        if quantize == "none":
+            model = model.to(dev)  # type: ignore[arg-type]
+        return cls(model, processor, questions, model_id=source, batch_size=batch_size)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Blip2Tagger:
+        return cls.from_pretrained(
+            settings.model,
+            questions=load_question_set(settings.questions or None),
+            device=settings.device,
+            dtype=settings.dtype,
+            quantize=settings.quantize,
+            batch_size=settings.batch_size,
+        )
+
+    # ---------------------------------------------------------------- running
+    def pixel_values(self, images: Sequence[Any]) -> torch.Tensor:
+        pv = self.processor.image_processor(list(images), return_tensors="pt")["pixel_values"]
+        return pv.to(self.device, self.dtype, non_blocking=True)
+
+    @torch.inference_mode()
+    def query_embeddings(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        """ViT and Q-Former, once per image: the language model's 32 image embeddings [B, 32, H]."""
+        m: Any = self.model
+        image_embeds = m.vision_model(pixel_values, return_dict=True).last_hidden_state
+        image_mask = torch.ones(image_embeds.shape[:-1], dtype=torch.long, device=image_embeds.device)
+        query_tokens = m.query_tokens.expand(image_embeds.shape[0], -1, -1)
+        q = m.qformer(
+            query_embeds=query_tokens,
+            encoder_hidden_states=image_embeds,
+            encoder_attention_mask=image_mask,
+            return_dict=True,
+        ).last_hidden_state
+        if q.dtype != image_embeds.dtype:  # the Q-Former is kept in fp32, as in transformers' generate
+            q = q.to(image_embeds.dtype)
+        out: torch.Tensor = m.language_projection(q)
+        return out
+
+    def tag_images(self, images: Sequence[ImageInput]) -> list[TagResult]:
+        results: list[TagResult] = []
+        for start in range(0, len(images), self.batch_size):
+            chunk = images[start : start + self.batch_size]
+            try:
+                with self._lock:
+                    lm_out = self._run_batch([img for _, img in chunk])
+                results.extend(self._results(chunk, lm_out))
+            except Exception as exc:
+                if _is_oom(exc):
+                    raise  # the service halves the batch and retries
+                if len(chunk) > 1:  # find the one image that breaks, the rest go on
+                    for one in chunk:
+                        results.extend(self.tag_images([one]))
+                else:
+                    msg = " ".join(str(exc).split())[:300]
+                    results.append(TagResult(path=chunk[0][0], model_id=self.model_id, error=f"model error: {msg}"))
+        return results
+
+    def _run_batch(self, images: Sequence[Any]) -> LMOutput:
+        q = self.query_embeddings(self.pixel_values(images))
+        return self.runner.run(q)
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return str(self.processor.tokenizer.decode(list(ids), skip_special_tokens=True)).strip()
+
+    def clean(self, ids: Sequence[int]) -> str:
+        return clean_text(self.decode(ids))
+
+    def _results(self, chunk: Sequence[ImageInput], out: LMOutput) -> list[TagResult]:
+        results = []
+        for i, (path, _) in enumerate(chunk):
+            caption = ""
+            answers: list[Answer] = []
+            tags: list[Tag] = []
+            by_id: dict[str, Question] = {q.id: q for q in self.questions.questions}
+            for g, prompt in enumerate(self.plan.generate):
+                text = self.clean(out.generated[i][g])
+                if prompt.key == "caption":
+                    caption = text
+                    continue
+                answers.append(Answer(prompt.key, prompt.text, normalise_answer(text), None, raw=text))
+            for qi, sp in enumerate(self.plan.score):
+                logps = out.scores[i][qi]
+                m = max(logps)
+                exps = [math.exp(v - m) for v in logps]
+                total = sum(exps)
+                best = max(range(len(logps)), key=lambda k: logps[k])
+                conf = exps[best] / total
+                answers.append(Answer(sp.question.id, sp.text, normalise_answer(sp.question.answers[best]), conf))
+            order = {q.id: n for n, q in enumerate(self.questions.questions)}
+            answers.sort(key=lambda a: order[a.question_id])
+            for a in answers:
+                tag = tag_for_answer(by_id[a.question_id], a)
+                if tag is not None and all(t.path != tag.path for t in tags):
+                    tags.append(tag)
+            results.append(
+                TagResult(
+                    path=path,
+                    caption=caption,
+                    caption_prompt=self.questions.caption_prompt,
+                    answers=tuple(answers),
+                    tags=tuple(tags),
+                    model_id=self.model_id,
+                    question_set_version=self.questions.version,
+                )
+            )
+        return results
+
+
+def _language_model(model: Any) -> Any:
+    """The language model with its LM head (OPTForCausalLM / T5ForConditionalGeneration)."""
+    lm = model.language_model
+    if lm.get_output_embeddings() is None and hasattr(model, "lm_head"):  # newer layouts split the head off
+        raise ModelLoadError("this transformers version's BLIP-2 layout is not supported")
+    return lm
+
+
+def _is_oom(exc: BaseException) -> bool:
+    oom = getattr(torch.cuda, "OutOfMemoryError", None)
+    if oom is not None and isinstance(exc, oom):
+        return True
+    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()

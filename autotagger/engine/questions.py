@@ -1,0 +1,176 @@
+"""Question sets (TOML), answer normalisation and tag templates. No torch here."""
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from autotagger.types import Answer, Question, QuestionSet, Tag
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class QuestionSetError(ValueError):
+    """A malformed question set; the message names the file and the problem in one line."""
+
+
+_ARTICLES = {"a", "an", "the"}
+_PUNCT = re.compile(r"[^\w\s\-']", re.UNICODE)
+_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def clean_text(text: str) -> str:
+    """Model text made safe for metadata: no control characters, white space folded."""
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") else ch for ch in text)
+    return " ".join(text.split())
+
+
+def normalise_answer(text: str) -> str:
+    """Lowercase, strip punctuation and leading/trailing articles, fold white space.
+
+    >>> normalise_answer("  The Beach!  ")
+    'beach'
+    """
+    text = clean_text(text).lower()
+    text = _PUNCT.sub(" ", text)
+    words = [w.strip("'-") for w in text.split()]
+    words = [w for w in words if w]
+    while words and words[0] in _ARTICLES:
+        words.pop(0)
+    while words and words[-1] in _ARTICLES:
+        words.pop()
+    return " ".join(words)
+
+
+def render_tag(template: str, answer: str) -> str:
+    """Fill a tag template; each level is cleaned so a stray '|' in an answer cannot add a level."""
+    if not template:
+        return ""
+    safe_answer = answer.replace("|", " ").strip()
+    levels = [" ".join(level.replace("{answer}", safe_answer).split()) for level in template.split("|")]
+    if any(not level for level in levels):
+        return ""
+    return "|".join(levels)
+
+
+def tag_for_answer(question: Question, answer: Answer) -> Tag | None:
+    """The keyword a question's answer yields, or None (condition not met, low confidence, empty)."""
+    if not question.tag or not answer.answer:
+        return None
+    if question.when and answer.answer not in question.when:
+        return None
+    if answer.confidence is not None and answer.confidence < question.min_confidence:
+        return None
+    path = render_tag(question.tag, answer.answer)
+    return Tag(path, answer.confidence, question.id) if path else None
+
+
+def _question_from_table(table: dict[str, Any], where: str) -> Question:
+    def need(key: str, typ: type) -> Any:
+        if key not in table:
+            raise QuestionSetError(f"{where}: missing '{key}'")
+        if not isinstance(table[key], typ):
+            raise QuestionSetError(f"{where}: '{key}' must be a {typ.__name__}")
+        return table[key]
+
+    qid = need("id", str)
+    if not _ID.match(qid):
+        raise QuestionSetError(f"{where}: id {qid!r} may only use letters, digits, '_', '.', '-'")
+    text = need("text", str).strip()
+    if not text:
+        raise QuestionSetError(f"{where}: question {qid!r} has empty text")
+    kind = table.get("kind", "closed" if "answers" in table else "open")
+    if kind not in ("closed", "open"):
+        raise QuestionSetError(f"{where}: question {qid!r} kind must be 'closed' or 'open', not {kind!r}")
+    answers_raw = table.get("answers", [])
+    if not isinstance(answers_raw, list) or not all(isinstance(a, str) for a in answers_raw):
+        raise QuestionSetError(f"{where}: question {qid!r} answers must be a list of strings")
+    answers = tuple(a.strip() for a in answers_raw)
+    if kind == "closed":
+        if len(answers) < 2:
+            raise QuestionSetError(f"{where}: closed question {qid!r} needs at least two answers")
+        if any(not a for a in answers) or len(set(answers)) != len(answers):
+            raise QuestionSetError(f"{where}: question {qid!r} has empty or repeated answers")
+    when_raw = table.get("when", [])
+    if not isinstance(when_raw, list) or not all(isinstance(a, str) for a in when_raw):
+        raise QuestionSetError(f"{where}: question {qid!r} 'when' must be a list of strings")
+    when = tuple(normalise_answer(a) for a in when_raw)
+    if kind == "closed":
+        unknown = [w for w in when if w not in {normalise_answer(a) for a in answers}]
+        if unknown:
+            raise QuestionSetError(f"{where}: question {qid!r} 'when' names answers it does not have: {unknown}")
+    tag = table.get("tag", "")
+    if not isinstance(tag, str):
+        raise QuestionSetError(f"{where}: question {qid!r} 'tag' must be a string")
+    try:
+        min_conf = float(table.get("min_confidence", 0.0))
+        max_new = int(table.get("max_new_tokens", 6))
+    except (TypeError, ValueError):
+        raise QuestionSetError(f"{where}: question {qid!r} has a non-numeric setting") from None
+    if not 0.0 <= min_conf <= 1.0:
+        raise QuestionSetError(f"{where}: question {qid!r} min_confidence must be within 0..1")
+    if not 1 <= max_new <= 64:
+        raise QuestionSetError(f"{where}: question {qid!r} max_new_tokens must be within 1..64")
+    known = {"id", "text", "kind", "answers", "when", "tag", "min_confidence", "max_new_tokens"}
+    extra = sorted(set(table) - known)
+    if extra:
+        raise QuestionSetError(f"{where}: question {qid!r} has unknown keys {extra}")
+    return Question(qid, text, kind, tag, answers, when, min_conf, max_new)
+
+
+def parse_question_set(text: str, source: str = "<string>") -> QuestionSet:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise QuestionSetError(f"{source}: not valid TOML: {exc}") from None
+    tables = data.get("question", [])
+    if not isinstance(tables, list) or not tables:
+        raise QuestionSetError(f"{source}: no [[question]] tables")
+    questions = tuple(_question_from_table(t, f"{source} question {i + 1}") for i, t in enumerate(tables))
+    ids = [q.id for q in questions]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise QuestionSetError(f"{source}: repeated question ids {dupes}")
+    template = data.get("prompt_template", "Question: {question} Answer:")
+    if not isinstance(template, str) or "{question}" not in template:
+        raise QuestionSetError(f"{source}: prompt_template must contain {{question}}")
+    caption_prompt = data.get("caption_prompt", "")
+    if not isinstance(caption_prompt, str):
+        raise QuestionSetError(f"{source}: caption_prompt must be a string")
+    try:
+        cap_tokens = int(data.get("caption_max_new_tokens", 30))
+    except (TypeError, ValueError):
+        raise QuestionSetError(f"{source}: caption_max_new_tokens must be a number") from None
+    if not 1 <= cap_tokens <= 128:
+        raise QuestionSetError(f"{source}: caption_max_new_tokens must be within 1..128")
+    return QuestionSet(
+        version=str(data.get("version", "1")),
+        questions=questions,
+        prompt_template=template,
+        caption_prompt=caption_prompt,
+        caption_max_new_tokens=cap_tokens,
+    )
+
+
+def default_question_set_text() -> str:
+    return resources.files("autotagger").joinpath("resources/questions.toml").read_text(encoding="utf-8")
+
+
+def load_question_set(path: str | Path | None = None) -> QuestionSet:
+    """The set in ``path``, or the default one shipped with autotagger when ``path`` is empty."""
+    if not path:
+        return parse_question_set(default_question_set_text(), "default questions")
+    p = Path(path).expanduser()
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QuestionSetError(f"cannot read question set {p}: {exc.__class__.__name__}: {exc}") from None
+    return parse_question_set(text, str(p))

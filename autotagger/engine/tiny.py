@@ -1,0 +1,158 @@
+"""A tiny random-weight BLIP-2 checkpoint, built offline, for tests and demos.
+
+It has the real architecture (ViT, Q-Former with 32 query tokens, OPT or T5 language model) at toy
+sizes, a byte-level BPE (OPT) or unigram (T5) tokenizer trained here with ``tokenizers``, and loads
+with ``Blip2ForConditionalGeneration.from_pretrained`` and ``Blip2Processor.from_pretrained``.
+Its answers are meaningless; its arithmetic is the same as the real model's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+_CORPUS = [
+    "a photo of a dog running on the beach at sunset",
+    "a woman standing in a kitchen holding a cup of coffee",
+    "two children playing football in a park on a sunny day",
+    "a city street at night with cars and lights",
+    "a plate of food on a wooden table in a restaurant",
+    "mountains covered in snow under a cloudy sky",
+    "a cat sleeping on a sofa indoors",
+    "a group of people at a wedding party in a garden",
+    "an old church building with a tower in a small town",
+    "a close up of a red flower with water drops",
+    "Question: Is this photo taken indoors or outdoors? Answer: outdoors indoors",
+    "Question: What time of day is it in this photo? Answer: morning daytime evening night",
+    "Question: Are there people in this photo? Answer: yes no",
+    "Question: How many people are in this photo? Answer: none one two a few many",
+    "Question: What is the main subject of this photo? Answer: a dog",
+    "Question: What kind of place is this? Answer: a beach",
+    "Question: Are there any animals in this photo? Answer: yes no",
+    "Question: What is the weather or season in this photo? Answer: sunny cloudy rainy snowy foggy not visible",
+    "Question: What kind of photograph is this? Answer: portrait landscape street macro architecture "
+    "food wildlife event still life",
+    "Café über Tokyo 東京 naïve façade — “quotes” and 'apostrophes'!",
+]
+
+IMAGE_SIZE = 56
+NUM_QUERY_TOKENS = 32
+
+
+def _opt_tokenizer(vocab_size: int) -> Any:
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=["<s>", "<pad>", "</s>", "<unk>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(_CORPUS * 4, trainer)
+    bos = tok.token_to_id("</s>")
+    # OPT puts </s> in front of every text (its BOS), and nothing at the end.
+    tok.post_processor = processors.TemplateProcessing(
+        single="</s> $A", pair="</s> $A </s> $B", special_tokens=[("</s>", bos)]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="</s>",
+        eos_token="</s>",
+        pad_token="<pad>",
+        unk_token="<unk>",
+        padding_side="left",
+        model_max_length=512,
+    )
+
+
+def _t5_tokenizer(vocab_size: int) -> Any:
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.Unigram())
+    tok.normalizer = normalizers.NFKC()
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    tok.decoder = decoders.Metaspace()
+    trainer = trainers.UnigramTrainer(
+        vocab_size=vocab_size, special_tokens=["<pad>", "</s>", "<unk>"], unk_token="<unk>", show_progress=False
+    )
+    tok.train_from_iterator(_CORPUS * 4, trainer)
+    eos = tok.token_to_id("</s>")
+    # T5 appends </s> to every text and has no BOS.
+    tok.post_processor = processors.TemplateProcessing(
+        single="$A </s>", pair="$A </s> $B </s>", special_tokens=[("</s>", eos)]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, eos_token="</s>", pad_token="<pad>", unk_token="<unk>", model_max_length=512
+    )
+
+
+def make_tiny(directory: str | Path, *, text_model: str = "opt", seed: int = 0) -> Path:
+    """Write a tiny random-weight BLIP-2 checkpoint (safetensors) with processor into ``directory``."""
+    import torch
+    from transformers import (
+        Blip2Config,
+        Blip2ForConditionalGeneration,
+        Blip2Processor,
+        Blip2QFormerConfig,
+        Blip2VisionConfig,
+        OPTConfig,
+        T5Config,
+    )
+
+    import transformers
+
+    # transformers 5 has a Pillow-only image processor (no torchvision needed); older ones one class.
+    ImageProcessor: Any = getattr(transformers, "BlipImageProcessorPil", None) or transformers.BlipImageProcessor
+
+    if text_model not in ("opt", "t5"):
+        raise ValueError("text_model must be 'opt' or 't5'")
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+
+    tokenizer = _opt_tokenizer(400) if text_model == "opt" else _t5_tokenizer(400)
+    image_processor = ImageProcessor(
+        size={"height": IMAGE_SIZE, "width": IMAGE_SIZE},
+        image_mean=[0.48145466, 0.4578275, 0.40821073],
+        image_std=[0.26862954, 0.26130258, 0.27577711],
+        do_convert_rgb=True,
+    )
+    processor = Blip2Processor(image_processor=image_processor, tokenizer=tokenizer, num_query_tokens=NUM_QUERY_TOKENS)
+    image_token_id = processor.tokenizer.convert_tokens_to_ids("<image>")
+    vocab = len(processor.tokenizer)
+
+    vision = Blip2VisionConfig(
+        hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+        image_size=IMAGE_SIZE, patch_size=14,
+    )
+    qformer = Blip2QFormerConfig(
+        hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+        encoder_hidden_size=32, vocab_size=vocab,
+    )
+    text: Any
+    if text_model == "opt":
+        text = OPTConfig(
+            vocab_size=vocab, hidden_size=64, num_hidden_layers=2, ffn_dim=128, num_attention_heads=4,
+            max_position_embeddings=256, word_embed_proj_dim=64, bos_token_id=2, eos_token_id=2,
+            pad_token_id=1, init_std=0.3,
+        )
+    else:
+        text = T5Config(  # type: ignore[call-arg]
+            vocab_size=vocab, d_model=64, d_kv=16, d_ff=128, num_layers=2, num_decoder_layers=2, num_heads=4,
+            feed_forward_proj="gated-gelu", is_encoder_decoder=True, pad_token_id=0, eos_token_id=1,
+            decoder_start_token_id=0, tie_word_embeddings=False, initializer_factor=3.0,
+        )
+    config = Blip2Config(
+        vision_config=vision.to_dict(), qformer_config=qformer.to_dict(), text_config=text.to_dict(),
+        num_query_tokens=NUM_QUERY_TOKENS, image_token_index=image_token_id,
+    )
+    torch.manual_seed(seed)
+    model = Blip2ForConditionalGeneration(config).eval()
+    model.generation_config.do_sample = False
+    model.save_pretrained(out, safe_serialization=True)
+    processor.save_pretrained(out)
+    return out
