@@ -170,7 +170,7 @@ class Blip2Tagger:
 
     # ---------------------------------------------------------------- running
     def pixel_values(self, images: Sequence[Any]) -> torch.Tensor:
-        pv = self.processor.image_processor(list(images), return_tensors="pt")["pixel_values"]
+        pv: torch.Tensor = self.processor.image_processor(list(images), return_tensors="pt")["pixel_values"]
         return pv.to(self.device, self.dtype, non_blocking=True)
 
     @torch.inference_mode()
