@@ -1,0 +1,56 @@
+"""Progress events for the front ends: plain frozen dataclasses, safe to hand to any thread."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    running: bool = False
+    paused: bool = False
+    queue_length: int = 0
+    images_per_s: float = 0.0
+    current_file: str = ""
+    device: str = ""
+    done: int = 0
+    failed: int = 0
+    folders: tuple[str, ...] = ()
+    polling: bool = False
+    pid: int = 0
+    updated_at: float = 0.0  # time.time() of the last update
+
+
+@dataclass(frozen=True)
+class FileTagged:
+    path: str
+    caption: str
+    tags: tuple[str, ...]
+    reused: bool = False  # True when no model ran (a journal hit or a capture sibling's result)
+
+
+@dataclass(frozen=True)
+class FileFailed:
+    path: str
+    error: str  # one line
+    will_retry: bool = False
+
+
+@dataclass(frozen=True)
+class FileMoved:
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    level: str  # "info" | "warning" | "error"
+    message: str  # one line
+
+
+@dataclass(frozen=True)
+class StateChanged:
+    state: ServiceState
+
+
+Event = FileTagged | FileFailed | FileMoved | Notice | StateChanged

@@ -1,0 +1,132 @@
+"""From "this path settled" (an event) or "this is what is on disk" (a reconcile scan) to catalogue
+changes: queue new and changed files, let tags follow moved files without the model, forget deleted
+ones, and ignore files whose stat matches what the catalogue recorded (our own writes included)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autotagger.service.events import Event, FileMoved, Notice
+from autotagger.service.results import result_from_record
+from autotagger.watch.hashing import content_hash
+from autotagger.watch.reconcile import TAGGED, KnownFile, plan_reconcile, same_stat, under
+from autotagger.watch.scan import scan
+from autotagger.watch.settle import FileStat
+
+
+@dataclass
+class ReconcileSummary:
+    queued: int = 0
+    moved: int = 0
+    deleted: int = 0
+    touched: int = 0
+    errors: list[str] = field(default_factory=list)
+    missing_roots: list[str] = field(default_factory=list)
+
+
+def known_of(rec: Any) -> KnownFile:
+    return KnownFile(rec.path, rec.size or 0, rec.mtime or 0.0, rec.content_hash, rec.status)
+
+
+class Ingestor:
+    """Used from one thread with its own Catalog."""
+
+    def __init__(self, catalog: Any, emit: Callable[[Event], None], sidecar_name: str = "ext") -> None:
+        self.cat = catalog
+        self.emit = emit
+        self.sidecar_name = sidecar_name
+
+    def consider(self, path: str, st: FileStat, reason: str = "new") -> str:
+        """A settled file. Returns what happened: unchanged | touched | moved | queued | error."""
+        rec = self.cat.get_image(path)
+        if rec is not None and same_stat(known_of(rec), st):
+            if rec.status not in (TAGGED, "failed"):
+                self.cat.enqueue(path, reason="resume")  # known but untagged: make sure a job exists
+            return "unchanged"
+        try:
+            h = content_hash(path)
+        except OSError as exc:
+            self.emit(Notice("warning", str(exc)))
+            return "error"
+        if rec is not None and rec.content_hash == h and rec.status == TAGGED:
+            self.restat(rec, path, st, h)
+            return "touched"
+        if rec is None and self._try_move(path, h, st):
+            return "moved"
+        self.cat.upsert_file(path, size=st.size, mtime=st.mtime, content_hash=h)
+        self.cat.enqueue(path, reason=reason if rec is None else "changed")
+        return "queued"
+
+    def _try_move(self, path: str, h: str, st: FileStat) -> bool:
+        found = self.cat.find_by_hash(h)
+        candidates = found if isinstance(found, (list, tuple)) else [found] if found is not None else []
+        for old in candidates:
+            if old.status == TAGGED and old.path != path and not os.path.exists(old.path):
+                self.move(old.path, path, h, st)
+                return True
+        return False
+
+    def restat(self, rec: Any, path: str, st: FileStat, h: str) -> None:
+        """New stat, same content, still tagged (upsert_file would mark it pending)."""
+        self.cat.record_result(result_from_record(rec, path), size=st.size, mtime=st.mtime, content_hash=h)
+
+    def move(self, old: str, new: str, h: str, st: FileStat) -> None:
+        self.cat.move_image(old, new)
+        rec = self.cat.get_image(new)
+        if rec is not None and not same_stat(known_of(rec), st):
+            self.restat(rec, new, st, h)
+        self._move_sidecar(old, new)
+        self.emit(FileMoved(old, new))
+
+    def _move_sidecar(self, old: str, new: str) -> None:
+        """A sidecar left behind by a rename follows its image (when nothing is in the way)."""
+        from autotagger.metadata import sidecar_path
+
+        src, dst = sidecar_path(Path(old), self.sidecar_name), sidecar_path(Path(new), self.sidecar_name)
+        if os.path.exists(src) and not os.path.exists(dst):
+            try:
+                os.rename(src, dst)
+            except OSError as exc:
+                self.emit(Notice("warning", f"{src}: cannot move sidecar: {exc.strerror or exc}"))
+
+    def gone(self, path: str) -> bool:
+        """A file was deleted (and did not turn out to be a move): forget it."""
+        if os.path.exists(path) or self.cat.get_image(path) is None:
+            return False
+        self.cat.remove_image(path)
+        return True
+
+    def reconcile(self, roots: Iterable[str], recursive: bool = True) -> ReconcileSummary:
+        roots = [os.path.abspath(r) for r in roots]
+        disk = scan(roots, recursive=recursive)
+        known: dict[str, KnownFile] = {}
+        for root in roots:
+            for rec in self.cat.iter_images(folder=root):
+                if under(rec.path, root) and (recursive or os.path.dirname(rec.path) == root):
+                    known[rec.path] = known_of(rec)
+        plan = plan_reconcile(disk.files, known, roots, disk.missing_roots)
+        out = ReconcileSummary(errors=disk.errors + plan.errors, missing_roots=disk.missing_roots)
+        for m in plan.moves:
+            self.move(m.old, m.new, m.content_hash, disk.files[m.new])
+            out.moved += 1
+        for path in plan.deleted:
+            self.cat.remove_image(path)
+            out.deleted += 1
+        for path, h in plan.touched:
+            rec = self.cat.get_image(path)
+            if rec is not None:
+                self.restat(rec, path, disk.files[path], h)
+                out.touched += 1
+        for path in plan.new + plan.changed:
+            if self.consider(path, disk.files[path], reason="scan") == "queued":
+                out.queued += 1
+        for path, k in known.items():  # known, unchanged, never tagged: make sure a job exists
+            if k.status == "pending" and path in disk.files and same_stat(k, disk.files[path]):
+                self.cat.enqueue(path, reason="resume")
+        for message in out.errors:
+            self.emit(Notice("warning", message))
+        return out

@@ -1,0 +1,300 @@
+"""The service: watch folders (or scan once), queue settled files in the catalogue, and run the worker.
+
+One writer per catalogue (WriterLock). Threads: the watch thread (observer events, settle, reconcile,
+control file, state file), and the worker's loader and model threads. Front ends call ``subscribe``,
+``snapshot``, ``pause``, ``resume`` and ``stop`` from any thread; ``run`` blocks until stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from autotagger.service import control
+from autotagger.service.events import Event, Notice, ServiceState, StateChanged
+from autotagger.service.ingest import Ingestor
+from autotagger.service.worker import Worker, WorkerConfig
+from autotagger.watch.observer import FolderWatcher
+from autotagger.watch.scan import scan
+from autotagger.watch.settle import FileStat, SettleTracker, stat_file
+
+
+@dataclass
+class ServiceOptions:
+    catalog_path: str
+    folders: Sequence[str] | None = None  # None: the folders remembered in the catalogue
+    recursive: bool = True
+    write_mode: str = "auto"
+    sidecar_name: str = "ext"
+    keep_backup: bool = False
+    batch_size: int = 8
+    settle_seconds: float = 2.0
+    poll: bool = False
+    once: bool = False
+    reconcile_every: float = 600.0
+    state_every: float = 1.0
+    fill_wait: float = 0.3
+    loader_threads: int = 2
+    max_attempts: int = 3
+    min_size: int = 224
+
+
+class Service:
+    def __init__(self, options: ServiceOptions, tagger_factory: Callable[[], Any]) -> None:
+        self.options = options
+        self._subscribers: list[Callable[[Event], None]] = []
+        self._sub_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._own: queue.Queue[tuple[str, FileStat]] = queue.Queue()
+        base = options.catalog_path
+        self.worker = Worker(
+            WorkerConfig(
+                catalog_path=base,
+                journal_dir=base + ".journal",
+                write_mode=options.write_mode,
+                sidecar_name=options.sidecar_name,
+                keep_backup=options.keep_backup,
+                batch_size=options.batch_size,
+                fill_wait=options.fill_wait,
+                loader_threads=options.loader_threads,
+                max_attempts=options.max_attempts,
+                min_size=options.min_size,
+            ),
+            tagger_factory,
+            self._emit,
+            own_write=lambda p, s: self._own.put((p, s)),
+        )
+        self.folders: list[str] = []
+        self.watcher: FolderWatcher | None = None
+        self._queue_length = 0
+        self._watch_thread: threading.Thread | None = None
+        self.exit_error: str | None = None
+
+    # -- front-end API ---------------------------------------------------------------------------
+    def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
+        """``callback`` gets every event, on the service's threads; returns an unsubscribe function."""
+        with self._sub_lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._sub_lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def _emit(self, event: Event) -> None:
+        with self._sub_lock:
+            subs = list(self._subscribers)
+        for cb in subs:
+            with contextlib.suppress(Exception):  # a front end's bug must not stop the service
+                cb(event)
+
+    def snapshot(self) -> ServiceState:
+        w = self.worker
+        tagger = w.tagger
+        return ServiceState(
+            running=self._watch_thread is not None and not self._stop.is_set(),
+            paused=w.paused,
+            queue_length=self._queue_length,
+            images_per_s=round(w.rate(), 2),
+            current_file=w.current_file if w.in_flight else "",
+            device=str(getattr(tagger, "device", "")) if tagger is not None else "",
+            done=w.done,
+            failed=w.failed,
+            folders=tuple(self.folders),
+            polling=bool(self.watcher and self.watcher.polling),
+            pid=os.getpid(),
+            updated_at=time.time(),
+        )
+
+    def pause(self) -> None:
+        self.worker.pause()
+        self._emit(StateChanged(self.snapshot()))
+
+    def resume(self) -> None:
+        self.worker.resume()
+        self._emit(StateChanged(self.snapshot()))
+
+    def stop(self) -> None:
+        """Stop soon: the batch in the model finishes; claimed, unstarted jobs go back to pending."""
+        self._stop.set()
+        self.worker.stop()
+
+    # -- running ---------------------------------------------------------------------------------
+    def run(self) -> int:
+        """Blocks until stopped (or, with ``once``, until the queue is empty). Returns the number of
+        files that failed in this run. Raises AlreadyRunning / CatalogError (one line)."""
+        from autotagger.catalog import Catalog, WriterLock
+
+        lock = WriterLock(self.options.catalog_path)
+        lock.acquire()
+        try:
+            cat = Catalog(self.options.catalog_path)
+            try:
+                released = cat.release_claimed()
+                if released:
+                    self._emit(Notice("info", f"{released} interrupted job(s) back in the queue"))
+                if self.options.folders is None:
+                    self.folders = [f.path for f in cat.list_folders()]
+                else:
+                    self.folders = [os.path.abspath(f) for f in self.options.folders]
+            finally:
+                cat.close()
+            ctl = control.ControlReader(self.options.catalog_path)
+            ctl.reset()
+            self.worker.start()
+            self._watch_thread = threading.Thread(
+                target=self._watch_loop, args=(ctl,), name="autotagger-watch"
+            )
+            self._watch_thread.start()
+            while self._watch_thread.is_alive():
+                self._watch_thread.join(0.2)
+            self.worker.stop()
+            self.worker.join()
+            cat = Catalog(self.options.catalog_path)
+            try:
+                cat.release_claimed()
+            finally:
+                cat.close()
+            self._write_state(running=False)
+            self._emit(StateChanged(dataclasses.replace(self.snapshot(), running=False)))
+        finally:
+            lock.release()
+        if self.worker.fatal:
+            self.exit_error = self.worker.fatal
+        return self.worker.failed
+
+    def _write_state(self, running: bool | None = None) -> None:
+        state = self.snapshot()
+        if running is not None:
+            state = dataclasses.replace(state, running=running)
+        with contextlib.suppress(OSError):
+            control.write_state(self.options.catalog_path, state)
+
+    def _watch_loop(self, ctl: control.ControlReader) -> None:
+        from autotagger.catalog import Catalog
+
+        opts = self.options
+        cat = Catalog(opts.catalog_path)
+        try:
+            self._watch(cat, ctl)
+        except Exception as exc:
+            self.exit_error = " ".join(str(exc).split()) or type(exc).__name__
+            self._emit(Notice("error", f"watcher stopped: {self.exit_error}"))
+        finally:
+            self._stop.set()
+            self.worker.stop()
+            if self.watcher is not None:
+                self.watcher.stop()
+            cat.close()
+
+    def _watch(self, cat: Any, ctl: control.ControlReader) -> None:
+        opts = self.options
+        ingest = Ingestor(cat, self._emit, opts.sidecar_name)
+        settle = SettleTracker(opts.settle_seconds)
+        own: dict[str, FileStat] = {}
+        deletes: dict[str, float] = {}
+        if not opts.once:
+            self.watcher = FolderWatcher(recursive=opts.recursive, poll=opts.poll)
+            self.watcher.start(self.folders)
+        summary = ingest.reconcile(self.folders, opts.recursive)
+        if summary.queued or summary.moved or summary.deleted:
+            self._emit(
+                Notice(
+                    "info",
+                    f"scan: {summary.queued} queued, {summary.moved} moved, {summary.deleted} removed",
+                )
+            )
+        next_reconcile = time.monotonic() + opts.reconcile_every
+        next_state = 0.0
+        next_check = time.monotonic() + 5.0
+        delete_delay = opts.settle_seconds + 1.0
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if now >= next_state:
+                paused, stop = ctl.poll()
+                if stop:
+                    self._emit(Notice("info", "stop requested"))
+                    break
+                if paused is not None and paused != self.worker.paused:
+                    self.pause() if paused else self.resume()
+                self._queue_length = cat.pending_count()
+                self._write_state()
+                self._emit(StateChanged(self.snapshot()))
+                next_state = now + opts.state_every
+            if opts.once:
+                with self.worker.claim_lock:
+                    idle = cat.pending_count() == 0 and self.worker.in_flight == 0
+                if idle or not self.worker.alive:
+                    break
+                self._stop.wait(0.1)
+                continue
+            assert self.watcher is not None
+            timeout = settle.next_due()
+            timeout = 0.2 if timeout is None else min(0.2, max(timeout, 0.01))
+            events = _drain(self.watcher.events, timeout)
+            for ev in events:
+                if ev.kind == "changed":
+                    settle.touch([ev.path])
+                    deletes.pop(ev.path, None)
+                elif ev.kind == "deleted":
+                    settle.forget(ev.path)
+                    deletes[ev.path] = time.monotonic()
+                elif ev.kind == "rescan":
+                    if os.path.isdir(ev.path):
+                        found = scan([ev.path], recursive=opts.recursive)
+                        settle.touch(found.files)
+                    next_reconcile = min(next_reconcile, time.monotonic() + delete_delay + 1.0)
+                elif ev.kind == "error":
+                    self._emit(Notice("warning", ev.path))
+            while True:
+                try:
+                    p, st = self._own.get_nowait()
+                except queue.Empty:
+                    break
+                own[p] = st
+            for path, st in settle.ready():
+                if own.get(path) == st:
+                    continue  # our own metadata write
+                ingest.consider(path, st, reason="new")
+            now = time.monotonic()
+            for path, t in list(deletes.items()):
+                if now - t >= delete_delay:
+                    del deletes[path]
+                    own.pop(path, None)
+                    if stat_file(path) is None:
+                        ingest.gone(path)
+            if now >= next_check:
+                next_check = now + 5.0
+                self.watcher.check()
+                for folder in self.folders:
+                    back = folder not in self.watcher.watched() and os.path.isdir(folder)
+                    if back and self.watcher.add(folder):
+                        self._emit(Notice("info", f"{folder}: folder is back, watching again"))
+                        next_reconcile = now
+            if now >= next_reconcile:
+                ingest.reconcile(self.folders, opts.recursive)
+                next_reconcile = now + opts.reconcile_every
+            if len(own) > 10000:
+                own.clear()
+
+
+def _drain(q: queue.Queue[Any], timeout: float) -> list[Any]:
+    """Wait up to ``timeout`` for one item, then take whatever else is there."""
+    try:
+        items = [q.get(timeout=timeout)]
+    except queue.Empty:
+        return []
+    while True:
+        try:
+            items.append(q.get_nowait())
+        except queue.Empty:
+            return items

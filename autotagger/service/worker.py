@@ -1,0 +1,412 @@
+"""The worker: claim a batch of jobs, decode on a thread pool ahead of the model, run the engine, write
+the metadata, record in the catalogue, finish the job.
+
+Crash safety, in order: (1) the model's result goes to the journal (fsynced); (2) the file is written
+(temp + atomic replace, by autotagger.metadata); (3) the catalogue records the result with the file's
+post-write size/mtime/hash; (4) the job is finished; (5) the journal entry goes. A crash anywhere leaves
+the job claimed; on restart it goes back to pending and is claimed again, and then: after (3) the
+catalogue already matches the disk, so the job just finishes; after (1) the journal's result is applied
+without running the model. Writing is idempotent (our tags are replaced, never appended).
+
+Threads: a loader thread claims and decodes (its own Catalog), puts batches on a bounded queue, a None
+sentinel ends it; the model thread runs the engine and records (its own Catalog).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autotagger.service.events import Event, FileFailed, FileTagged, Notice
+from autotagger.service.journal import Journal
+from autotagger.service.results import result_from_record, up_to_date
+from autotagger.types import TagResult
+from autotagger.watch.files import group_members, primary_of
+from autotagger.watch.hashing import content_hash
+from autotagger.watch.settle import FileStat
+
+
+@dataclass
+class WorkItem:
+    """One capture group from a batch: the image the model sees and every file that gets the result."""
+
+    primary: str
+    members: list[str]  # files to write (not already up to date)
+    jobs: list[Any]  # catalogue Jobs covered by this group
+    content_hash: str = ""
+    image: Any = None
+    reuse: TagResult | None = None  # result known without the model (journal, sibling)
+    error: str | None = None  # decoding failed: one line
+    skip: str = ""  # "" | "done" (all up to date) | "vanished"
+
+
+@dataclass
+class WorkerConfig:
+    catalog_path: str
+    journal_dir: str
+    write_mode: str = "auto"
+    sidecar_name: str = "ext"
+    keep_backup: bool = False
+    batch_size: int = 8
+    fill_wait: float = 0.3  # wait this long for more jobs when a claim returns fewer than batch_size
+    idle_wait: float = 0.2
+    loader_threads: int = 2
+    prefetch_batches: int = 2
+    max_attempts: int = 3
+    min_size: int = 224
+    worker_name: str = field(default_factory=lambda: f"pid{os.getpid()}")
+
+
+def is_oom(exc: BaseException) -> bool:
+    name = type(exc).__name__
+    return name == "OutOfMemoryError" or (isinstance(exc, RuntimeError) and "out of memory" in str(exc))
+
+
+def one_line(exc: BaseException | str) -> str:
+    text = str(exc) if str(exc) else type(exc).__name__
+    return " ".join(text.split())
+
+
+class Worker:
+    def __init__(
+        self,
+        config: WorkerConfig,
+        tagger_factory: Callable[[], Any],
+        emit: Callable[[Event], None],
+        own_write: Callable[[str, FileStat], None] = lambda p, s: None,
+    ) -> None:
+        self.config = config
+        self._tagger_factory = tagger_factory
+        self._emit = emit
+        self._own_write = own_write
+        self.tagger: Any = None
+        self.stop_event = threading.Event()
+        self.resume_event = threading.Event()
+        self.resume_event.set()
+        self.claim_lock = threading.Lock()  # held while jobs are claimed and counted in flight
+        self.in_flight = 0
+        self.done = 0
+        self.failed = 0
+        self.model_calls = 0
+        self.current_file = ""
+        self.completed_at: list[float] = []
+        self.model_batch = config.batch_size
+        self._batches: queue.Queue[list[WorkItem] | None] = queue.Queue(maxsize=config.prefetch_batches)
+        self._journal = Journal(config.journal_dir)
+        self._threads: list[threading.Thread] = []
+        self.fatal: str | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> None:
+        loader = threading.Thread(target=self._guard(self._load_loop), name="autotagger-loader", daemon=True)
+        model = threading.Thread(target=self._guard(self._model_loop), name="autotagger-model", daemon=True)
+        self._threads = [loader, model]
+        for t in self._threads:
+            t.start()
+
+    def _guard(self, fn: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                fn()
+            except Exception as exc:  # a broken catalogue or engine: report, stop, lose no job
+                self.fatal = one_line(exc)
+                self._emit(Notice("error", f"worker stopped: {self.fatal}"))
+                self.stop_event.set()
+                self.resume_event.set()
+
+        return run
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.resume_event.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        for t in self._threads:
+            t.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return any(t.is_alive() for t in self._threads)
+
+    def pause(self) -> None:
+        self.resume_event.clear()
+
+    def resume(self) -> None:
+        self.resume_event.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self.resume_event.is_set()
+
+    def rate(self, window: float = 10.0) -> float:
+        now = time.monotonic()
+        recent = [t for t in self.completed_at[-1000:] if now - t <= window]
+        if len(recent) < 2:
+            return 0.0
+        return len(recent) / max(now - recent[0], 1e-3)
+
+    # -- loader ----------------------------------------------------------------------------------
+    def _load_loop(self) -> None:
+        from autotagger.catalog import Catalog
+
+        cat = Catalog(self.config.catalog_path)
+        pool = concurrent.futures.ThreadPoolExecutor(self.config.loader_threads, "autotagger-decode")
+        try:
+            while not self.stop_event.is_set():
+                if not self.resume_event.is_set():
+                    self.resume_event.wait(0.2)
+                    continue
+                jobs = self._claim(cat)
+                if not jobs:
+                    self.stop_event.wait(self.config.idle_wait)
+                    continue
+                items = self._prepare(cat, jobs, pool)
+                while not self.stop_event.is_set():
+                    try:
+                        self._batches.put(items, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+        finally:
+            pool.shutdown(wait=True)
+            self._put_sentinel()
+            cat.close()
+
+    def _put_sentinel(self) -> None:
+        while True:
+            try:
+                self._batches.put(None, timeout=0.2)
+                return
+            except queue.Full:
+                if not any(t.is_alive() for t in self._threads[1:]):
+                    return
+
+    def _claim(self, cat: Any) -> list[Any]:
+        limit = self.model_batch
+        with self.claim_lock:
+            jobs = list(cat.claim_jobs(limit, worker=self.config.worker_name))
+            self.in_flight += len(jobs)
+        if jobs and len(jobs) < limit and self.config.fill_wait > 0:
+            self.stop_event.wait(self.config.fill_wait)
+            with self.claim_lock:
+                more = list(cat.claim_jobs(limit - len(jobs), worker=self.config.worker_name))
+                self.in_flight += len(more)
+            jobs += more
+        return jobs
+
+    def _prepare(
+        self, cat: Any, jobs: list[Any], pool: concurrent.futures.ThreadPoolExecutor
+    ) -> list[WorkItem]:
+        from autotagger.watch.files import group_key
+
+        by_group: dict[str, list[Any]] = {}
+        for job in jobs:
+            by_group.setdefault(group_key(job.path), []).append(job)
+        items = [self._plan_group(cat, group_jobs) for group_jobs in by_group.values()]
+        to_load = [it for it in items if not it.skip and it.reuse is None and it.error is None]
+        for it, (image, error) in zip(
+            to_load, pool.map(self._decode, [it.primary for it in to_load]), strict=True
+        ):
+            it.image, it.error = image, error
+        return items
+
+    def _decode(self, path: str) -> tuple[Any, str | None]:
+        from autotagger.imageio import ImageLoadError, load_image
+
+        try:
+            return load_image(path, min_size=self.config.min_size), None
+        except ImageLoadError as exc:
+            return None, one_line(exc)
+        except Exception as exc:  # a decoder bug must not stop the queue
+            return None, f"{path}: cannot decode: {one_line(exc)}"
+
+    def _plan_group(self, cat: Any, jobs: list[Any]) -> WorkItem:
+        members = set(group_members(jobs[0].path))
+        members.update(j.path for j in jobs if os.path.exists(j.path))
+        if not members:
+            return WorkItem(jobs[0].path, [], jobs, skip="vanished")
+        stats: dict[str, FileStat] = {}
+        for m in sorted(members):
+            try:
+                st = os.stat(m)
+            except OSError:
+                continue
+            stats[m] = FileStat.of(st)
+        if not stats:
+            return WorkItem(jobs[0].path, [], jobs, skip="vanished")
+        recs = {m: cat.get_image(m) for m in stats}
+        pending = [m for m in stats if not up_to_date(recs[m], stats[m])]
+        primary = primary_of(stats)
+        if not pending:
+            return WorkItem(primary, [], jobs, skip="done")
+        item = WorkItem(primary, sorted(pending), jobs)
+        try:
+            item.content_hash = content_hash(primary)
+        except OSError as exc:
+            item.error = one_line(exc)
+            return item
+        item.reuse = self._journal.load(primary, item.content_hash)
+        if item.reuse is None and primary not in pending:
+            item.reuse = result_from_record(recs[primary], primary)  # e.g. a RAW arriving after its JPEG
+        return item
+
+    # -- model -----------------------------------------------------------------------------------
+    def _model_loop(self) -> None:
+        from autotagger.catalog import Catalog
+
+        cat = Catalog(self.config.catalog_path)
+        try:
+            while True:
+                batch = self._batches.get()
+                if batch is None:
+                    break
+                if self.stop_event.is_set():  # prefetched, not started: goes back to pending below
+                    continue
+                self._process(cat, batch)
+        finally:
+            cat.close()
+
+    def _run_model(self, items: list[WorkItem]) -> list[TagResult]:
+        if self.tagger is None:
+            self.tagger = self._tagger_factory()
+        out: list[TagResult] = []
+        i = 0
+        while i < len(items):
+            chunk = items[i : i + self.model_batch]
+            try:
+                self.current_file = chunk[0].primary
+                results = list(self.tagger.tag_images([(it.primary, it.image) for it in chunk]))
+                self.model_calls += 1
+            except Exception as exc:
+                if is_oom(exc) and self.model_batch > 1:
+                    self.model_batch = max(1, self.model_batch // 2)
+                    _empty_cuda_cache()
+                    self._emit(
+                        Notice("warning", f"GPU out of memory: batch size lowered to {self.model_batch}")
+                    )
+                    continue
+                err = "GPU out of memory even for one image" if is_oom(exc) else one_line(exc)
+                results = [TagResult(path=it.primary, error=err) for it in chunk]
+            if len(results) != len(chunk):
+                results = [
+                    TagResult(path=it.primary, error="engine returned a wrong number of results")
+                    for it in chunk
+                ]
+            out += results
+            i += len(chunk)
+        return out
+
+    def _process(self, cat: Any, batch: list[WorkItem]) -> None:
+        run = [it for it in batch if not it.skip and it.reuse is None and it.error is None]
+        results = dict(zip((id(it) for it in run), self._run_model(run), strict=True)) if run else {}
+        for it in batch:
+            if it.skip:
+                self._finish(cat, it)
+                continue
+            if it.error is not None:
+                self._fail(cat, it, it.error)
+                continue
+            result = it.reuse if it.reuse is not None else results[id(it)]
+            if not result.ok:
+                self._fail(cat, it, f"{it.primary}: {result.error}")
+                continue
+            if it.reuse is None:
+                self._journal.save(it.primary, it.content_hash, result)
+            self._apply(cat, it, result)
+
+    def _apply(self, cat: Any, it: WorkItem, result: TagResult) -> None:
+        from autotagger.metadata import FileChangedError, MetadataError, record_from_result, write_metadata
+
+        errors: list[str] = []
+        changed = False
+        for member in it.members:
+            self.current_file = member
+            mine = dataclasses.replace(result, path=member)
+            try:
+                if self.config.write_mode != "none":
+                    write_metadata(
+                        Path(member),
+                        record_from_result(mine),
+                        mode=self.config.write_mode,
+                        sidecar_name=self.config.sidecar_name,
+                        keep_backup=self.config.keep_backup,
+                    )
+                st = FileStat.of(os.stat(member))
+                self._own_write(member, st)
+                info = _probe(member)
+                cat.record_result(
+                    mine,
+                    size=st.size,
+                    mtime=st.mtime,
+                    content_hash=content_hash(member),
+                    width=info.get("width"),
+                    height=info.get("height"),
+                    captured_at=info.get("captured_at"),
+                    camera=info.get("camera"),
+                )
+                self.done += 1
+                self.completed_at.append(time.monotonic())
+                self._emit(
+                    FileTagged(member, mine.caption, tuple(t.path for t in mine.tags), it.reuse is not None)
+                )
+            except FileChangedError:
+                changed = True
+            except (MetadataError, OSError) as exc:
+                msg = one_line(exc)
+                errors.append(msg if member in msg else f"{member}: {msg}")
+        if errors:
+            self._fail(cat, it, errors[0], members=[m for m in it.members if any(m in e for e in errors)])
+            return
+        self._finish(cat, it)
+        if changed:  # the file changed under us: look at it again once it settles
+            for job in it.jobs:
+                cat.enqueue(job.path, reason="changed")
+        if it.content_hash:
+            self._journal.remove(it.primary, it.content_hash)
+
+    def _finish(self, cat: Any, it: WorkItem) -> None:
+        for job in it.jobs:
+            cat.finish_job(job.id)
+        with self.claim_lock:
+            self.in_flight -= len(it.jobs)
+
+    def _fail(self, cat: Any, it: WorkItem, error: str, members: list[str] | None = None) -> None:
+        for m in members if members is not None else (it.members or [it.primary]):
+            if os.path.exists(m):
+                cat.record_failure(m, error)
+        will_retry = False
+        for job in it.jobs:
+            cat.fail_job(job.id, error, max_attempts=self.config.max_attempts)
+            will_retry = will_retry or job.attempts + 1 < self.config.max_attempts
+        self.failed += 1
+        with self.claim_lock:
+            self.in_flight -= len(it.jobs)
+        self._emit(FileFailed(it.primary, error, will_retry))
+
+
+def _probe(path: str) -> dict[str, Any]:
+    try:
+        from autotagger.imageio import probe
+
+        info = probe(path)
+    except Exception:  # probing is a nicety: width/date/camera stay unknown
+        return {}
+    return {k: getattr(info, k, None) for k in ("width", "height", "captured_at", "camera")}
+
+
+def _empty_cuda_cache() -> None:
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+    except Exception:
+        pass
