@@ -19,7 +19,8 @@ def _segments(data: bytes) -> tuple[list[tuple[int, bytes]], bytes]:
     """([(marker, payload)], rest from the SOS marker on)."""
     if data[:2] != b"\xff\xd8":
         raise UnsafeToEmbed("not a JPEG file")
-    pos, segs = 2, []
+    pos = 2
+    segs: list[tuple[int, bytes]] = []
     while True:
         if pos + 4 > len(data) or data[pos] != 0xFF:
             raise UnsafeToEmbed("corrupt JPEG: bad segment structure before the image data")

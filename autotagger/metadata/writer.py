@@ -10,6 +10,8 @@ from autotagger.metadata import merge
 from autotagger.metadata.formats import handler_for, is_raw
 from autotagger.metadata.merge import DC_DESCRIPTION, DC_SUBJECT, LR_HIERARCHICAL, Fields
 from autotagger.metadata.model import (
+    NS_AUTOTAGGER,
+    PREFIX_AUTOTAGGER,
     MetadataError,
     MetadataRecord,
     ReadBack,
@@ -99,7 +101,7 @@ def _edit_sidecar(path: Path, sidecar_name: str, edit: str, record: MetadataReco
                 return None
             snap, doc = Snapshot(False), XmpDoc.empty()
         fields = Fields(doc)
-        doc.prefixes.setdefault(merge.NS_AUTOTAGGER, merge.PREFIX_AUTOTAGGER)
+        doc.prefixes.setdefault(NS_AUTOTAGGER, PREFIX_AUTOTAGGER)
         if edit == "apply":
             assert record is not None
             merge.apply(fields, record)
@@ -179,7 +181,9 @@ def read_metadata(path: Path, *, sidecar_name: str = "ext") -> ReadBack:
     warnings: list[str] = []
     caption, subjects, hier = "", [], []
     prov = None
-    iptc_caption, iptc_kw, exif_desc, xp = "", (), "", ()
+    iptc_caption, exif_desc = "", ""
+    iptc_kw: tuple[str, ...] = ()
+    xp: tuple[str, ...] = ()
     if path.is_file() and not is_raw(path):
         try:
             data = path.read_bytes()

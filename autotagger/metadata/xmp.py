@@ -64,11 +64,11 @@ class XmpDoc:
                 root: ET.Element | None = None
                 for event, item in ET.iterparse(io.BytesIO(candidate), events=("start-ns", "start")):
                     if event == "start-ns":
-                        prefix, uri = item  # type: ignore[misc]
+                        prefix, uri = item
                         if prefix and uri not in prefixes:
                             prefixes[uri] = prefix
                     elif root is None:
-                        root = item  # type: ignore[assignment]
+                        root = item
                 assert root is not None
             except (ET.ParseError, AssertionError) as exc:
                 last_error = str(exc)
