@@ -44,7 +44,34 @@ def read_with_snapshot(path: Path) -> tuple[bytes, Snapshot]:
 
 
 def temp_path_for(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{secrets.token_hex(4)}{TEMP_MARK}")
+    return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}{TEMP_MARK}")
+
+
+def remove_stale_temps(path: Path) -> None:
+    """Remove temp files a killed writer (its pid gone) left for ``path``."""
+    prefix = f".{path.name}."
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(TEMP_MARK)):
+            continue
+        pid_part = name[len(prefix) : -len(TEMP_MARK)].split("-", 1)[0]
+        if not pid_part.isdigit() or int(pid_part) == os.getpid() or _alive(int(pid_part)):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(path.parent / name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def fsync_dir(folder: Path) -> None:
@@ -70,6 +97,7 @@ def replace_file(path: Path, data: bytes, snapshot: Snapshot, *, keep_backup: bo
     A crash at any moment leaves the old or the new file; the temp file never survives an error.
     """
     path = Path(path)
+    remove_stale_temps(path)
     tmp = temp_path_for(path)
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)

@@ -68,13 +68,13 @@ def write(data: bytes, parts: Parts) -> bytes:
         body.append((b"EXIF", prefix + exif))
     if parts.xmp is not None:
         body.append((b"XMP ", parts.xmp))
-    vp8x = bytearray(body[0][1])
-    if len(vp8x) < 10:
+    header = bytearray(body[0][1])
+    if len(header) < 10:
         raise UnsafeToEmbed("corrupt WebP: short VP8X chunk")
-    flags = vp8x[0] & ~(FLAG_EXIF | FLAG_XMP)
+    flags = header[0] & ~(FLAG_EXIF | FLAG_XMP)
     flags |= (FLAG_EXIF if exif is not None else 0) | (FLAG_XMP if parts.xmp is not None else 0)
-    vp8x[0] = flags
-    body[0] = (b"VP8X", bytes(vp8x))
+    header[0] = flags
+    body[0] = (b"VP8X", bytes(header))
     out = bytearray()
     for ctype, content in body:
         out += ctype + struct.pack("<I", len(content)) + content + (b"\x00" if len(content) & 1 else b"")

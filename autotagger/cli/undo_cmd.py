@@ -1,0 +1,70 @@
+"""`autotagger undo PATH...`: remove exactly what autotagger wrote into files and sidecars."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from autotagger.cli.common import EXIT_OK, EXIT_SOME_FAILED, emit_json, print_error, print_warning
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "undo",
+        help="remove autotagger's captions and keywords from files and sidecars",
+        description="Remove exactly what autotagger wrote (known from its provenance record) from the "
+        "files and their XMP sidecars; a person's own captions and keywords stay.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    p.add_argument("--sidecar-name", choices=("ext", "base"), default="ext",
+                   help="sidecar naming: ext = IMG_1.CR2.xmp (default), base = IMG_1.xmp")
+    p.add_argument("-r", "--recursive", action="store_true", help="descend into folders")
+    p.add_argument("--json", action="store_true", help="one JSON line per file on stdout")
+    p.set_defaults(run=run)
+
+
+def _expand(paths: list[str], recursive: bool) -> tuple[list[Path], list[str]]:
+    files: list[Path] = []
+    errors: list[str] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            if not recursive:
+                errors.append(f"{p}: is a folder (use --recursive)")
+                continue
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and f.suffix.lower() != ".xmp" and not f.name.endswith("_original"):
+                    files.append(f)
+        elif p.exists() or p.with_name(p.name + ".xmp").exists() or p.with_suffix(".xmp").exists():
+            files.append(p)
+        else:
+            errors.append(f"{p}: no such file")
+    return files, errors
+
+
+def run(args: argparse.Namespace) -> int:
+    from autotagger.metadata import MetadataError, undo_metadata
+
+    files, errors = _expand(args.paths, args.recursive)
+    for message in errors:
+        print_error(message)
+    failed = len(errors)
+    for path in files:
+        try:
+            outcome = undo_metadata(path, sidecar_name=args.sidecar_name)
+        except MetadataError as exc:
+            print_error(str(exc))
+            failed += 1
+            continue
+        except OSError as exc:
+            print_error(f"{path}: {exc.strerror or exc}")
+            failed += 1
+            continue
+        if args.json:
+            emit_json({"path": outcome.path, "embedded": outcome.embedded, "sidecar": outcome.sidecar,
+                       "warnings": list(outcome.warnings)})
+        elif args.recursive is False or outcome.embedded or outcome.sidecar:
+            for w in outcome.warnings:
+                print_warning(f"{path}: {w}")
+    return EXIT_SOME_FAILED if failed else EXIT_OK
