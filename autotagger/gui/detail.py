@@ -1,0 +1,240 @@
+"""Detail pane: preview, editable caption, tags with confidence, question answers, file metadata.
+
+The pane only shows a record (a plain value) and emits what the person asked for; the window
+runs the edit on the catalogue thread and calls :meth:`show_record` with the result.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+def _fmt_size(n: int | None) -> str:
+    if not n:
+        return ""
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return ""
+
+
+def _fmt_time(value: Any) -> str:
+    if value in (None, "", 0):
+        return ""
+    if isinstance(value, (int, float)):
+        return _dt.datetime.fromtimestamp(value).strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def _fmt_conf(value: float | None) -> str:
+    return "" if value is None else f"{value:.0%}"
+
+
+class DetailPane(QWidget):
+    captionEdited = Signal(int, str)  # image id, new caption
+    tagsAdded = Signal(int, list)
+    tagsRemoved = Signal(int, list)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.record: Any = None
+        self.preview = QLabel("No image selected")
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setMinimumHeight(220)
+        self.preview.setStyleSheet("background:#222; color:#aaa;")
+        self.name = QLabel()
+        self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.name.setWordWrap(True)
+        self.source = QLabel()
+        self.source.setStyleSheet("color:#777;")
+
+        self.caption = QPlainTextEdit()
+        self.caption.setPlaceholderText("No caption yet")
+        self.caption.setFixedHeight(70)
+        self.caption.textChanged.connect(self._caption_changed)
+        self.save_caption = QPushButton("Save caption")
+        self.save_caption.setEnabled(False)
+        self.save_caption.clicked.connect(self._save_caption)
+
+        self.tags = QTableWidget(0, 3)
+        self.tags.setHorizontalHeaderLabels(["Tag", "Confidence", "By"])
+        self.tags.verticalHeader().setVisible(False)
+        self.tags.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.tags.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.tags.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.new_tag = QLineEdit()
+        self.new_tag.setPlaceholderText("add a tag, e.g. people|family")
+        self.new_tag.returnPressed.connect(self._add_tag)
+        self.add_tag = QPushButton("Add")
+        self.add_tag.clicked.connect(self._add_tag)
+        self.remove_tag = QPushButton("Remove selected")
+        self.remove_tag.clicked.connect(self._remove_tags)
+
+        self.answers = QTableWidget(0, 3)
+        self.answers.setHorizontalHeaderLabels(["Question", "Answer", "Confidence"])
+        self.answers.verticalHeader().setVisible(False)
+        self.answers.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.answers.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+
+        self.meta = QFormLayout()
+        self.meta_labels: dict[str, QLabel] = {}
+        for key in ("Folder", "Size", "Dimensions", "Captured", "Camera", "Status", "Model", "Tagged"):
+            lab = QLabel()
+            lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            lab.setWordWrap(True)
+            self.meta_labels[key] = lab
+            self.meta.addRow(key + ":", lab)
+
+        body = QWidget()
+        lay = QVBoxLayout(body)
+        lay.addWidget(self.preview)
+        lay.addWidget(self.name)
+        cap_box = QGroupBox("Caption")
+        cl = QVBoxLayout(cap_box)
+        cl.addWidget(self.caption)
+        row = QHBoxLayout()
+        row.addWidget(self.source, 1)
+        row.addWidget(self.save_caption)
+        cl.addLayout(row)
+        lay.addWidget(cap_box)
+        tag_box = QGroupBox("Tags")
+        tl = QVBoxLayout(tag_box)
+        tl.addWidget(self.tags)
+        row = QHBoxLayout()
+        row.addWidget(self.new_tag, 1)
+        row.addWidget(self.add_tag)
+        row.addWidget(self.remove_tag)
+        tl.addLayout(row)
+        lay.addWidget(tag_box)
+        ans_box = QGroupBox("Answers")
+        QVBoxLayout(ans_box).addWidget(self.answers)
+        lay.addWidget(ans_box)
+        meta_box = QGroupBox("File")
+        meta_box.setLayout(self.meta)
+        lay.addWidget(meta_box)
+        lay.addStretch(1)
+
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        self.setMinimumWidth(340)
+        self._set_enabled(False)
+
+    def _set_enabled(self, on: bool) -> None:
+        for w in (self.caption, self.tags, self.new_tag, self.add_tag, self.remove_tag):
+            w.setEnabled(on)
+
+    # -- showing ---------------------------------------------------------------------------------
+    def clear(self) -> None:
+        self.record = None
+        self.preview.setPixmap(QPixmap())
+        self.preview.setText("No image selected")
+        self.name.clear()
+        self.caption.blockSignals(True)
+        self.caption.setPlainText("")
+        self.caption.blockSignals(False)
+        self.save_caption.setEnabled(False)
+        self.tags.setRowCount(0)
+        self.answers.setRowCount(0)
+        for lab in self.meta_labels.values():
+            lab.clear()
+        self._set_enabled(False)
+
+    def show_record(self, rec: Any) -> None:
+        if rec is None:
+            self.clear()
+            return
+        same = self.record is not None and self.record.id == rec.id
+        self.record = rec
+        self._set_enabled(True)
+        self.name.setText(f"<b>{rec.name}</b>")
+        self.caption.blockSignals(True)
+        self.caption.setPlainText(rec.caption or "")
+        self.caption.blockSignals(False)
+        self.save_caption.setEnabled(False)
+        src = rec.caption_source or ""
+        self.source.setText({"person": "written by a person", "": ""}.get(src, f"by {src}"))
+        self.tags.setRowCount(len(rec.tags))
+        for r, t in enumerate(rec.tags):
+            self.tags.setItem(r, 0, QTableWidgetItem(t.path))
+            self.tags.setItem(r, 1, QTableWidgetItem(_fmt_conf(t.confidence)))
+            self.tags.setItem(r, 2, QTableWidgetItem(t.source or ""))
+        self.tags.resizeColumnsToContents()
+        self.tags.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.answers.setRowCount(len(rec.answers))
+        for r, a in enumerate(rec.answers):
+            self.answers.setItem(r, 0, QTableWidgetItem(a.prompt or a.question_id))
+            self.answers.setItem(r, 1, QTableWidgetItem(a.answer))
+            self.answers.setItem(r, 2, QTableWidgetItem(_fmt_conf(a.confidence)))
+        m = self.meta_labels
+        m["Folder"].setText(rec.folder or "")
+        m["Size"].setText(_fmt_size(rec.size))
+        m["Dimensions"].setText(f"{rec.width} × {rec.height}" if rec.width and rec.height else "")
+        m["Captured"].setText(_fmt_time(rec.captured_at))
+        m["Camera"].setText(rec.camera or "")
+        status = rec.status or ""
+        m["Status"].setText(f"{status}: {rec.error}" if rec.error else status)
+        m["Model"].setText(rec.model_id or "")
+        m["Tagged"].setText(_fmt_time(rec.tagged_at))
+        if not same:
+            self.preview.setPixmap(QPixmap())
+            self.preview.setText("loading…")
+
+    def set_preview(self, path: str, pm: QPixmap | None, error: str = "") -> None:
+        if self.record is None or self.record.path != path:
+            return
+        if pm is None or pm.isNull():
+            self.preview.setText(f"cannot show: {error}" if error else "loading…")
+            return
+        w, h = max(1, self.preview.width() - 8), 320
+        self.preview.setPixmap(pm.scaled(w, h, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
+
+    # -- editing ---------------------------------------------------------------------------------
+    def _caption_changed(self) -> None:
+        if self.record is not None:
+            self.save_caption.setEnabled(self.caption.toPlainText().strip() != (self.record.caption or ""))
+
+    def _save_caption(self) -> None:
+        if self.record is not None:
+            self.save_caption.setEnabled(False)
+            self.captionEdited.emit(self.record.id, self.caption.toPlainText().strip())
+
+    def _add_tag(self) -> None:
+        text = self.new_tag.text().strip()
+        if self.record is not None and text:
+            tags = [t.strip() for t in text.split(",") if t.strip()]
+            self.new_tag.clear()
+            self.tagsAdded.emit(self.record.id, tags)
+
+    def _remove_tags(self) -> None:
+        if self.record is None:
+            return
+        rows = sorted({i.row() for i in self.tags.selectedIndexes()})
+        tags = [it.text() for it in (self.tags.item(r, 0) for r in rows) if it is not None]
+        if tags:
+            self.tagsRemoved.emit(self.record.id, tags)

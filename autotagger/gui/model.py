@@ -1,0 +1,177 @@
+"""The grid's list model: rows fetched lazily in pages from the catalogue, on the catalogue thread.
+
+``canFetchMore``/``fetchMore`` ask for the next page; the rows are inserted when the answer comes
+back. A new query bumps a generation number so that late pages of an old query are dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+
+from autotagger.gui.thumbs import ThumbnailProvider
+from autotagger.gui.worker import CatalogClient
+
+HitRole = Qt.ItemDataRole.UserRole + 1
+PathRole = Qt.ItemDataRole.UserRole + 2
+IdRole = Qt.ItemDataRole.UserRole + 3
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+def _search(catalog: Any, query: str, limit: int, offset: int) -> list[Any]:
+    return list(catalog.search(query, limit=limit, offset=offset))
+
+
+def _count(catalog: Any, query: str) -> int:
+    return int(catalog.count(query))
+
+
+def _name(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+class ImageListModel(QAbstractListModel):
+    totalChanged = Signal(int)  # number of images matching the query (-1 until known)
+    queryFailed = Signal(str)
+    pageLoaded = Signal()
+
+    def __init__(
+        self, client: CatalogClient, thumbs: ThumbnailProvider, page_size: int = 300, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._client = client
+        self._thumbs = thumbs
+        self.page_size = page_size
+        self.query = ""
+        self.total = -1
+        self._rows: list[Any] = []
+        self._row_of: dict[str, int] = {}
+        self._generation = 0
+        self._loading = False
+        self._exhausted = False
+        thumbs.ready.connect(self._thumb_ready)
+
+    # -- query -----------------------------------------------------------------------------------
+    def set_query(self, query: str) -> None:
+        self.beginResetModel()
+        self.query = query
+        self._generation += 1
+        self._rows = []
+        self._row_of = {}
+        self._loading = False
+        self._exhausted = False
+        self.total = -1
+        self.endResetModel()
+        gen = self._generation
+        self._client.call(
+            _count, query, on_done=lambda n: self._got_count(gen, n), on_error=lambda m: self._failed(gen, m)
+        )
+        self.fetchMore(QModelIndex())
+
+    def refresh(self) -> None:
+        self.set_query(self.query)
+
+    def _got_count(self, gen: int, n: int) -> None:
+        if gen == self._generation:
+            self.total = n
+            self.totalChanged.emit(n)
+
+    def _failed(self, gen: int, message: str) -> None:
+        if gen == self._generation:
+            self._loading = False
+            self._exhausted = True
+            self.queryFailed.emit(message)
+
+    # -- lazy paging -----------------------------------------------------------------------------
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and not self._exhausted and not self._loading
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
+        if not self.canFetchMore(parent):
+            return
+        self._loading = True
+        gen, offset = self._generation, len(self._rows)
+        self._client.call(
+            _search,
+            self.query,
+            self.page_size,
+            offset,
+            on_done=lambda hits: self._got_page(gen, offset, hits),
+            on_error=lambda m: self._failed(gen, m),
+        )
+
+    def _got_page(self, gen: int, offset: int, hits: list[Any]) -> None:
+        if gen != self._generation or offset != len(self._rows):
+            return
+        self._loading = False
+        self._exhausted = len(hits) < self.page_size
+        if hits:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(hits) - 1)
+            for i, hit in enumerate(hits):
+                self._row_of[hit.path] = first + i
+            self._rows.extend(hits)
+            self.endInsertRows()
+        self.pageLoaded.emit()
+
+    @property
+    def loading(self) -> bool:
+        return self._loading
+
+    @property
+    def exhausted(self) -> bool:
+        return self._exhausted
+
+    # -- model -----------------------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def hit(self, row: int) -> Any:
+        return self._rows[row]
+
+    def row_of(self, path: str) -> int:
+        return self._row_of.get(path, -1)
+
+    def update_hit(self, path: str, **changes: Any) -> None:
+        """Reflect an edit made elsewhere (caption, tags) without re-querying."""
+        import dataclasses
+
+        row = self._row_of.get(path, -1)
+        if row < 0:
+            return
+        try:
+            self._rows[row] = dataclasses.replace(self._rows[row], **changes)
+        except (TypeError, ValueError):
+            return
+        idx = self.index(row)
+        self.dataChanged.emit(idx, idx)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        hit = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _name(hit.path)
+        if role == Qt.ItemDataRole.DecorationRole:
+            pm = self._thumbs.get(hit.path)
+            return pm if pm is not None else self._thumbs.placeholder
+        if role == Qt.ItemDataRole.ToolTipRole:
+            tags = ", ".join(hit.tags) if hit.tags else ""
+            err = self._thumbs.errors.get(hit.path)
+            parts = [hit.path, hit.caption or "", tags, f"cannot show: {err}" if err else ""]
+            return "\n".join(p for p in parts if p)
+        if role == HitRole:
+            return hit
+        if role == PathRole:
+            return hit.path
+        if role == IdRole:
+            return hit.id
+        return None
+
+    def _thumb_ready(self, path: str) -> None:
+        row = self._row_of.get(path, -1)
+        if row >= 0:
+            idx = self.index(row)
+            self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])

@@ -1,0 +1,258 @@
+"""The status bar and the links that feed it: a service in this process, one started elsewhere,
+or none (then the catalogue's own queue counts are shown and pause is disabled).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    """What the front ends show, whatever the source."""
+
+    running: bool = False
+    paused: bool = False
+    queued: int = 0
+    done: int = 0
+    failed: int = 0
+    rate: float = 0.0  # images per second
+    current: str = ""
+    device: str = ""
+    source: str = ""  # "this process", "pid 1234", "catalogue"
+    message: str = ""
+
+
+def _get(obj: Any, *names: str, default: Any = None) -> Any:
+    for name in names:
+        if isinstance(obj, dict) and name in obj:
+            return obj[name]
+        if hasattr(obj, name):
+            return getattr(obj, name)
+    return default
+
+
+def state_from_snapshot(snap: Any, source: str) -> ServiceState:
+    """Map the service's snapshot (dataclass or dict) onto what the GUI shows."""
+    return ServiceState(
+        running=bool(_get(snap, "running", default=True)),
+        paused=bool(_get(snap, "paused", default=False)),
+        queued=int(_get(snap, "queued", "pending", "queue_length", "queue", default=0) or 0),
+        done=int(_get(snap, "done", "tagged", default=0) or 0),
+        failed=int(_get(snap, "failed", default=0) or 0),
+        rate=float(_get(snap, "rate", "images_per_second", "images_per_s", default=0.0) or 0.0),
+        current=str(_get(snap, "current", "current_file", default="") or ""),
+        device=str(_get(snap, "device", default="") or ""),
+        source=source,
+        message=str(_get(snap, "message", "error", default="") or ""),
+    )
+
+
+def state_from_catalog_status(st: Any) -> ServiceState:
+    return ServiceState(
+        running=False,
+        queued=int(_get(st, "jobs_pending", "pending", "queued", default=0) or 0),
+        done=int(_get(st, "tagged", "done", default=0) or 0),
+        failed=int(_get(st, "failed", default=0) or 0),
+        source="catalogue",
+    )
+
+
+class ServiceLink(QObject):
+    """Base: emits ``changed(ServiceState)`` on the GUI thread."""
+
+    changed = Signal(object)
+    can_pause = False
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.state = ServiceState()
+        self.changed.connect(self._remember)
+
+    def _remember(self, state: ServiceState) -> None:
+        self.state = state
+
+    def pause(self) -> None:  # pragma: no cover - overridden
+        pass
+
+    def resume(self) -> None:  # pragma: no cover - overridden
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+class InProcessLink(ServiceLink):
+    """A Service object running in this process (the tray, or `gui` with a worker). The service's
+    callback may run on its worker thread: it only emits a signal, which Qt queues to us."""
+
+    can_pause = True
+    serviceEvent = Signal(object)  # FileTagged / FileFailed / Notice ... as the service sends them
+    _incoming = Signal(object)
+
+    def __init__(self, service: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.service = service
+        self._incoming.connect(self._on_event)
+        service.subscribe(self._incoming.emit)
+        self._on_event(service.snapshot())
+
+    def _on_event(self, ev: Any) -> None:
+        snap = getattr(ev, "state", None)
+        if snap is None and hasattr(ev, "running"):
+            snap = ev
+        if snap is not None:
+            self.changed.emit(state_from_snapshot(snap, "this process"))
+        else:
+            self.serviceEvent.emit(ev)
+
+    def pause(self) -> None:
+        self.service.pause()
+        self._on_event(self.service.snapshot())
+
+    def resume(self) -> None:
+        self.service.resume()
+        self._on_event(self.service.snapshot())
+
+    def stop(self) -> None:
+        self.service.stop()
+
+
+def remote_reader(catalog_path: Any) -> Any:
+    """``read(catalog)`` for PollingLink: the state file of a service started elsewhere, else the
+    catalogue's own counts."""
+
+    def read(catalog: Any) -> ServiceState:
+        from autotagger.service.control import read_state
+
+        snap = read_state(catalog_path)
+        if snap is not None and snap.running:
+            return state_from_snapshot(snap, f"pid {snap.pid}")
+        return state_from_catalog_status(catalog.status())
+
+    return read
+
+
+def remote_control(catalog_path: Any) -> Any:
+    def control(command: str) -> None:
+        from autotagger.service.control import request
+
+        request(catalog_path, paused=(command == "pause"))
+
+    return control
+
+
+class PollingLink(ServiceLink):
+    """Polls a ``read() -> (snapshot_or_None, source)`` callable off the GUI thread via ``client``;
+    used for a service started elsewhere (its state file) or, failing that, the catalogue counts."""
+
+    def __init__(self, client: Any, read: Any, control: Any = None, interval_ms: int = 1500,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._client = client
+        self._read = read
+        self._control = control  # callable(command: str) -> None, or None
+        self.can_pause = control is not None
+        self._busy = False
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self.poll)
+        self._timer.start()
+        self.poll()
+
+    def poll(self) -> None:
+        if self._busy:
+            return
+        self._busy = True
+        self._client.call(lambda cat: self._read(cat), on_done=self._got, on_error=self._err)
+
+    def _got(self, state: ServiceState) -> None:
+        self._busy = False
+        self.changed.emit(state)
+
+    def _err(self, message: str) -> None:
+        self._busy = False
+        self.changed.emit(ServiceState(message=message, source="catalogue"))
+
+    def pause(self) -> None:
+        if self._control:
+            self._control("pause")
+            self.poll()
+
+    def resume(self) -> None:
+        if self._control:
+            self._control("resume")
+            self.poll()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+
+class StatusBar(QStatusBar):
+    pauseToggled = Signal(bool)  # True = pause asked
+    failedClicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.queue = QLabel("queue: –")
+        self.rate = QLabel("")
+        self.current = QLabel("")
+        self.current.setMinimumWidth(120)
+        self.device = QLabel("")
+        self.count = QLabel("")
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(120)
+        self.progress.setTextVisible(False)
+        self.progress.setVisible(False)
+        self.failed = QPushButton("")
+        self.failed.setFlat(True)
+        self.failed.setVisible(False)
+        self.failed.clicked.connect(self.failedClicked)
+        self.pause = QPushButton("Pause")
+        self.pause.setCheckable(True)
+        self.pause.setEnabled(False)
+        self.pause.toggled.connect(self._toggled)
+        self.addWidget(self.count)
+        self.addWidget(self.current, 1)
+        for w in (self.progress, self.queue, self.rate, self.device, self.failed, self.pause):
+            self.addPermanentWidget(w)
+
+    def _toggled(self, on: bool) -> None:
+        self.pause.setText("Resume" if on else "Pause")
+        self.pauseToggled.emit(on)
+
+    def set_state(self, s: ServiceState, can_pause: bool) -> None:
+        self.queue.setText(f"queue: {s.queued}")
+        self.rate.setText(f"{s.rate:.1f} images/s" if s.running and s.rate else "")
+        if s.message:
+            self.current.setText(s.message)
+        elif s.paused:
+            self.current.setText("paused")
+        elif s.current:
+            self.current.setText(f"tagging {os.path.basename(s.current)}")
+        elif s.running:
+            self.current.setText("idle, watching")
+        else:
+            self.current.setText("no tagger running" if s.source == "catalogue" else "")
+        self.device.setText(f"device: {s.device}" if s.device else "")
+        self.failed.setVisible(s.failed > 0)
+        self.failed.setText(f"{s.failed} failed…")
+        busy = s.running and not s.paused and s.queued > 0
+        self.progress.setVisible(busy)
+        if busy:
+            total = s.done + s.queued
+            self.progress.setRange(0, max(total, 1))
+            self.progress.setValue(s.done)
+        self.pause.setEnabled(can_pause and s.running)
+        self.pause.blockSignals(True)
+        self.pause.setChecked(s.paused)
+        self.pause.setText("Resume" if s.paused else "Pause")
+        self.pause.blockSignals(False)
+
+    def set_count(self, shown: int, total: int) -> None:
+        self.count.setText(f"{total:,} images" if total >= 0 else "searching…")

@@ -1,0 +1,366 @@
+"""The main window: search box, tag tree and folders, the thumbnail grid, the detail pane,
+the status bar. All catalogue work runs on two catalogue threads (one reads, one edits)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QItemSelection, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+    QToolBar,
+    QWidget,
+)
+
+from autotagger.config import Settings
+from autotagger.gui import ops
+from autotagger.gui.detail import DetailPane
+from autotagger.gui.first_run import model_notice
+from autotagger.gui.model import IdRole, ImageListModel, PathRole
+from autotagger.gui.panels import FailedDialog, FoldersPanel
+from autotagger.gui.status import ServiceLink, ServiceState, StatusBar
+from autotagger.gui.tagtree import TagTreeView, tag_term
+from autotagger.gui.thumbs import ThumbnailProvider
+from autotagger.gui.worker import CatalogClient
+
+SEARCH_DEBOUNCE_MS = 250
+
+
+class MainWindow(QMainWindow):
+    firstPaint = Signal()  # the grid painted for the first time (benchmarks)
+    settingsSaved = Signal(object)
+    hideToTray = Signal()
+
+    def __init__(
+        self,
+        settings: Settings,
+        config_path: Path,
+        open_catalog: Callable[[bool], Any],
+        thumb_dir: Path,
+        link_factory: Callable[[CatalogClient], ServiceLink] | None = None,
+        try_fn: Any = None,
+        keep_running_in_tray: bool = False,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.config_path = config_path
+        self.try_fn = try_fn
+        self.keep_running_in_tray = keep_running_in_tray
+        self.setWindowTitle("autotagger")
+        self.resize(1280, 800)
+        self.status = StatusBar()
+        self.search = QLineEdit()
+        self.reader = CatalogClient(lambda: open_catalog(True), "catalog-read", self)
+        self.writer = CatalogClient(lambda: open_catalog(False), "catalog-edit", self)
+        self.reader.error.connect(self.show_message)
+        self.writer.error.connect(self.show_message)
+        self.thumbs = ThumbnailProvider(thumb_dir, parent=self)
+        self.previews = ThumbnailProvider(thumb_dir, edge=640, memory_items=50, parent=self)
+
+        # grid
+        self.model = ImageListModel(self.reader, self.thumbs, parent=self)
+        self.grid = QListView()
+        self.grid.setViewMode(QListView.ViewMode.IconMode)
+        self.grid.setResizeMode(QListView.ResizeMode.Adjust)
+        self.grid.setMovement(QListView.Movement.Static)
+        self.grid.setUniformItemSizes(True)
+        self.grid.setLayoutMode(QListView.LayoutMode.Batched)
+        self.grid.setBatchSize(200)
+        self.grid.setIconSize(self.thumbs.size())
+        self.grid.setGridSize(QSize(self.thumbs.edge + 24, self.thumbs.edge + 40))
+        self.grid.setSpacing(4)
+        self.grid.setWordWrap(False)
+        self.grid.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.grid.setModel(self.model)
+        self.grid.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.grid.viewport().installEventFilter(self)
+        self._painted = False
+        self.model.totalChanged.connect(lambda n: self.status.set_count(self.model.rowCount(), n))
+        self.model.queryFailed.connect(lambda m: self.show_message(f"search: {m}"))
+
+        # left: tag tree and folders
+        self.tags = TagTreeView()
+        self.tags.tagActivated.connect(self.filter_tag)
+        self.folders = FoldersPanel()
+        self.folders.addRequested.connect(lambda d: self.writer.call(ops.add_folder, d, on_done=self.folders.set_folders))
+        self.folders.removeRequested.connect(
+            lambda d: self.writer.call(ops.remove_folder, d, on_done=self.folders.set_folders))
+        self.folders.tagNowRequested.connect(self.tag_folder)
+        self.folders.folderActivated.connect(lambda d: self.search.setText(f'folder:"{d}"'))
+        left = QTabWidget()
+        left.addTab(self.tags, "Tags")
+        left.addTab(self.folders, "Folders")
+
+        # right: detail
+        self.detail = DetailPane()
+        self.detail.captionEdited.connect(self.edit_caption)
+        self.detail.tagsAdded.connect(lambda i, t: self._edit(ops.add_tags, i, t))
+        self.detail.tagsRemoved.connect(lambda i, t: self._edit(ops.remove_tags, i, t))
+        self.previews.ready.connect(self._preview_ready)
+
+        split = QSplitter()
+        split.addWidget(left)
+        split.addWidget(self.grid)
+        split.addWidget(self.detail)
+        split.setStretchFactor(1, 1)
+        split.setSizes([240, 700, 360])
+        self.notice = QLabel()
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet("background:#fff3cd; color:#5c4400; padding:6px; border:1px solid #e0c36b;")
+        self.notice.setVisible(False)
+        central = QWidget()
+        from PySide6.QtWidgets import QVBoxLayout
+
+        lay = QVBoxLayout(central)
+        lay.setContentsMargins(4, 4, 4, 0)
+        lay.addWidget(self.notice)
+        lay.addWidget(split, 1)
+        self.setCentralWidget(central)
+
+        # toolbar and search
+        self.search.setPlaceholderText('Search: words, tag:setting|outdoors, folder:…, after:2024-01-01, camera:…')
+        self.search.setClearButtonEnabled(True)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.apply_search)
+        self.search.textChanged.connect(lambda _t: self._debounce.start())
+        self.search.returnPressed.connect(self.apply_search)
+        tb = QToolBar("Main")
+        tb.setMovable(False)
+        self.addToolBar(tb)
+        tb.addWidget(self.search)
+        self.actions_: dict[str, QAction] = {}
+        for key, text, slot, shortcut in (
+            ("retag", "Tag again", self.retag_selected, "Ctrl+T"),
+            ("folder", "Tag folder…", self.choose_folder_to_tag, ""),
+            ("undo", "Remove our tags", self.undo_selected, ""),
+            ("reveal", "Reveal", self.reveal_selected, ""),
+            ("copy", "Copy caption", self.copy_caption, "Ctrl+Shift+C"),
+            ("settings", "Settings…", self.open_settings, "Ctrl+,"),
+        ):
+            act = QAction(text, self)
+            act.triggered.connect(slot)
+            if shortcut:
+                act.setShortcut(QKeySequence(shortcut))
+            tb.addAction(act)
+            self.actions_[key] = act
+
+        self.setStatusBar(self.status)
+        self.status.failedClicked.connect(self.show_failed)
+        self.link: ServiceLink | None = link_factory(self.reader) if link_factory else None
+        if self.link is not None:
+            self.link.changed.connect(self._service_changed)
+            self.status.pauseToggled.connect(lambda on: self.link.pause() if on else self.link.resume())
+            self._service_changed(self.link.state)
+        self._last_done = -1
+
+        self.show_model_notice()
+        self.model.set_query("")
+        self.refresh_side()
+
+    # -- painting ---------------------------------------------------------------------------------
+    def eventFilter(self, obj: Any, event: Any) -> bool:
+        from PySide6.QtCore import QEvent
+
+        if not self._painted and obj is self.grid.viewport() and event.type() == QEvent.Type.Paint \
+                and self.model.rowCount() > 0:
+            self._painted = True
+            QTimer.singleShot(0, self.firstPaint.emit)
+        return super().eventFilter(obj, event)
+
+    def show_message(self, text: str, msecs: int = 8000) -> None:
+        self.status.showMessage(" ".join(text.split()), msecs)
+
+    def show_model_notice(self) -> None:
+        n = model_notice(self.settings.model)
+        self.notice.setText(n.text)
+        self.notice.setVisible(n.needed)
+
+    # -- search and filters -----------------------------------------------------------------------
+    def apply_search(self) -> None:
+        self._debounce.stop()
+        query = self.search.text().strip()
+        if query != self.model.query:
+            self.model.set_query(query)
+            self.detail.clear()
+
+    def filter_tag(self, path: str) -> None:
+        term = tag_term(path)
+        text = self.search.text().strip()
+        if term not in text.split():
+            self.search.setText(f"{text} {term}".strip())
+        self.apply_search()
+
+    def refresh_side(self) -> None:
+        self.reader.call(ops.tag_counts, on_done=self.tags.set_counts)
+        self.reader.call(ops.list_folders, on_done=self.folders.set_folders)
+
+    # -- selection and detail ---------------------------------------------------------------------
+    def selected_paths(self) -> list[str]:
+        return [i.data(PathRole) for i in self.grid.selectionModel().selectedIndexes()]
+
+    def _selection_changed(self, _sel: QItemSelection, _desel: QItemSelection) -> None:
+        idx = self.grid.currentIndex()
+        if not idx.isValid() or not self.grid.selectionModel().isSelected(idx):
+            rows = self.grid.selectionModel().selectedIndexes()
+            idx = rows[0] if rows else idx
+        if not idx.isValid():
+            self.detail.clear()
+            return
+        image_id, path = idx.data(IdRole), idx.data(PathRole)
+        self.reader.call(ops.get_image, image_id, on_done=self._show_record)
+        pm = self.previews.get(path)
+        if pm is not None:
+            QTimer.singleShot(0, lambda: self.detail.set_preview(path, pm))
+
+    def _show_record(self, rec: Any) -> None:
+        cur = self.grid.currentIndex()
+        if rec is not None and cur.isValid() and cur.data(IdRole) != rec.id and self.detail.record is None:
+            return
+        self.detail.show_record(rec)
+        if rec is not None:
+            pm = self.previews.get(rec.path)
+            if pm is not None:
+                self.detail.set_preview(rec.path, pm)
+
+    def _preview_ready(self, path: str) -> None:
+        self.detail.set_preview(path, self.previews.get(path), self.previews.errors.get(path, ""))
+
+    # -- edits ------------------------------------------------------------------------------------
+    def edit_caption(self, image_id: int, text: str) -> None:
+        self._edit(ops.set_caption, image_id, text)
+
+    def _edit(self, fn: Callable[..., ops.EditResult], image_id: int, value: Any) -> None:
+        self.writer.call(fn, image_id, value, self.settings, on_done=self._edited,
+                         on_error=lambda m: self.show_message(f"could not save: {m}"))
+
+    def _edited(self, result: ops.EditResult) -> None:
+        rec = result.record
+        if self.detail.record is not None and self.detail.record.id == rec.id:
+            self.detail.show_record(rec)
+        self.model.update_hit(rec.path, caption=rec.caption, tags=rec.tag_paths)
+        self.show_message(result.warning or (f"saved to {result.written}" if result.written else "saved"))
+        self.reader.call(ops.tag_counts, on_done=self.tags.set_counts)
+
+    # -- actions ----------------------------------------------------------------------------------
+    def retag_selected(self) -> None:
+        paths = self.selected_paths()
+        if paths:
+            self.writer.call(ops.retag, paths, on_done=lambda n: self.show_message(f"{n} image(s) queued"))
+
+    def choose_folder_to_tag(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        d = QFileDialog.getExistingDirectory(self, "Tag every photo in a folder now")
+        if d:
+            self.tag_folder(d)
+
+    def tag_folder(self, folder: str) -> None:
+        self.writer.call(ops.tag_folder, folder, self.settings.recursive,
+                         on_done=lambda n: self.show_message(f"{n} photo(s) in {folder} queued"))
+
+    def undo_selected(self) -> None:
+        paths = self.selected_paths()
+        if not paths:
+            return
+        answer = QMessageBox.question(
+            self, "Remove our tags",
+            f"Remove the tags and caption the tagger wrote from {len(paths)} file(s)? A person's own stay.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.writer.call(ops.undo, paths, self.settings.sidecar_name, on_done=self._undone)
+
+    def _undone(self, failures: list[tuple[str, str]]) -> None:
+        self.show_message("; ".join(f"{os.path.basename(p)}: {e}" for p, e in failures) or "our tags removed")
+        self.model.refresh()
+        self.refresh_side()
+
+    def reveal_selected(self) -> None:
+        paths = self.selected_paths()
+        if paths:
+            reveal_in_file_manager(paths[0])
+
+    def copy_caption(self) -> None:
+        rec = self.detail.record
+        if rec is not None:
+            QGuiApplication.clipboard().setText(rec.caption or "")
+            self.show_message("caption copied")
+
+    def open_settings(self) -> None:
+        from autotagger.gui.settings_dialog import SettingsDialog
+
+        path = self.detail.record.path if self.detail.record is not None else ""
+        dlg = SettingsDialog(self.settings, self.config_path, self.try_fn, path, self)
+        if dlg.exec() and dlg.saved is not None:
+            self.settings = dlg.saved
+            self.show_model_notice()
+            self.settingsSaved.emit(dlg.saved)
+            self.show_message(f"settings saved to {self.config_path}")
+
+    def show_failed(self) -> None:
+        def show(failures: list[tuple[str, str]]) -> None:
+            dlg = FailedDialog(failures, self)
+            dlg.retryRequested.connect(
+                lambda paths: self.writer.call(ops.retry_failed, paths,
+                                               on_done=lambda n: self.show_message(f"{n} file(s) queued again")))
+            dlg.exec()
+
+        self.reader.call(ops.failed_files, on_done=show)
+
+    # -- service ----------------------------------------------------------------------------------
+    def _service_changed(self, state: ServiceState) -> None:
+        self.status.set_state(state, bool(self.link and self.link.can_pause))
+        if state.done != self._last_done and self._last_done >= 0:
+            self.refresh_side()  # new tags came in
+        self._last_done = state.done
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.keep_running_in_tray:
+            event.ignore()
+            self.hide()
+            self.hideToTray.emit()
+            return
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        if self.link is not None:
+            self.link.stop()
+        self.thumbs.shutdown()
+        self.previews.shutdown()
+        self.reader.shutdown()
+        self.writer.shutdown()
+
+
+def reveal_in_file_manager(path: str) -> None:
+    """Show the file selected in the platform's file manager (its folder, where that is all we can do)."""
+    if sys.platform == "darwin":
+        subprocess.Popen(["open", "-R", path])
+    elif sys.platform == "win32":
+        subprocess.Popen(["explorer", "/select,", os.path.normpath(path)])
+    else:
+        try:
+            from PySide6.QtDBus import QDBusConnection, QDBusInterface
+
+            iface = QDBusInterface("org.freedesktop.FileManager1", "/org/freedesktop/FileManager1",
+                                   "org.freedesktop.FileManager1", QDBusConnection.sessionBus())
+            if iface.isValid():
+                iface.call("ShowItems", [QUrl.fromLocalFile(path).toString()], "")
+                return
+        except ImportError:
+            pass
+        QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(path)))
