@@ -1,0 +1,120 @@
+"""Shared helpers for the service tests: images, a tagger that logs every image it sees, waiting."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from autotagger.engine.base import ImageInput
+from autotagger.engine.fake import FakeTagger
+from autotagger.service.service import Service, ServiceOptions
+from autotagger.types import TagResult
+
+
+def make_jpeg(path: Path, seed: int, size: tuple[int, int] = (48, 32)) -> Path:
+    color = (seed * 37 % 256, seed * 91 % 256, seed * 53 % 256)
+    img = Image.new("RGB", size, color)
+    img.putpixel((seed % size[0], 0), (255 - color[0], 0, 0))
+    img.save(path, "JPEG", quality=85)
+    return path
+
+
+def jpeg_bytes(seed: int, size: tuple[int, int] = (48, 32)) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    color = (seed * 37 % 256, seed * 91 % 256, seed * 53 % 256)
+    Image.new("RGB", size, color).save(buf, "JPEG", quality=85)
+    return buf.getvalue()
+
+
+class LoggingTagger(FakeTagger):
+    """FakeTagger that appends each image's path to a log file (one line each) before answering,
+    so tests can count model calls per file, across processes and crashes."""
+
+    def __init__(self, log: str | os.PathLike[str], delay: float = 0.0, fail_above: int = 0) -> None:
+        super().__init__()
+        self.log = os.fspath(log)
+        self.delay = delay
+        self.fail_above = fail_above  # raise a fake GPU OOM for batches larger than this (0 = never)
+        self.batch_sizes: list[int] = []
+
+    def tag_images(self, images: Sequence[ImageInput]) -> list[TagResult]:
+        if self.fail_above and len(images) > self.fail_above:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        self.batch_sizes.append(len(images))
+        if self.delay:
+            time.sleep(self.delay)
+        with open(self.log, "a", encoding="utf-8") as f:
+            f.write("".join(f"{p}\n" for p, _ in images))
+        return super().tag_images(images)
+
+
+def model_calls(log: Path) -> Counter[str]:
+    if not log.exists():
+        return Counter()
+    return Counter(line for line in log.read_text(encoding="utf-8").splitlines() if line)
+
+
+def wait_until(cond: Callable[[], Any], timeout: float = 30.0, interval: float = 0.05, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what or cond}")
+        time.sleep(interval)
+
+
+def options(tmp: Path, folders: Sequence[Path] | None, **kw: Any) -> ServiceOptions:
+    base: dict[str, Any] = {
+        "catalog_path": str(tmp / "catalog.sqlite3"),
+        "folders": None if folders is None else [str(f) for f in folders],
+        "settle_seconds": 0.3,
+        "batch_size": 8,
+        "fill_wait": 0.05,
+        "min_size": 32,
+    }
+    base.update(kw)
+    return ServiceOptions(**base)
+
+
+class Running:
+    """A service on a background thread, stopped (and joined) on exit."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.events: list[Any] = []
+        service.subscribe(self.events.append)
+        self.result: list[int] = []
+        self.thread = threading.Thread(target=lambda: self.result.append(service.run()), daemon=True)
+
+    def __enter__(self) -> Running:
+        self.thread.start()
+        wait_until(
+            lambda: self.service.watcher is not None and self.service.watcher.watched(), 10, what="watching"
+        )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.service.stop()
+        self.thread.join(30)
+        assert not self.thread.is_alive(), "service did not stop"
+
+
+def catalog_rows(cat_path: Path) -> dict[str, Any]:
+    from autotagger.catalog import Catalog
+
+    cat = Catalog(cat_path)
+    try:
+        return {r.path: r for r in cat.iter_images()}
+    finally:
+        cat.close()

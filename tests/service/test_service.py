@@ -1,0 +1,182 @@
+"""The service end to end with a logging FakeTagger: once-mode, watching, settle, moves, own writes,
+capture groups, failures, OOM back-off, pause and the control channel."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from autotagger.metadata import read_metadata
+from autotagger.service import control
+from autotagger.service.events import FileFailed, FileMoved, Notice
+from autotagger.service.service import Service
+
+from .helpers import LoggingTagger, Running, catalog_rows, make_jpeg, model_calls, options, wait_until
+
+
+def run_once(tmp: Path, folder: Path, log: Path, **kw: object) -> Service:
+    svc = Service(options(tmp, [folder], once=True, **kw), lambda: LoggingTagger(log))
+    svc.run()
+    return svc
+
+
+def test_once_tags_everything_and_a_second_run_does_nothing(tmp_path: Path) -> None:
+    photos, log = tmp_path / "photos", tmp_path / "calls.log"
+    (photos / "sub").mkdir(parents=True)
+    files = [make_jpeg(photos / f"a{i}.jpg", i) for i in range(12)] + [
+        make_jpeg(photos / "sub" / "b.JPG", 99)
+    ]
+    svc = run_once(tmp_path, photos, log)
+    assert svc.worker.failed == 0
+    rows = catalog_rows(tmp_path / "catalog.sqlite3")
+    assert sorted(rows) == sorted(str(f) for f in files)
+    assert all(r.status == "tagged" and r.caption.startswith("a test photo") for r in rows.values())
+    assert model_calls(log) == {str(f): 1 for f in files}
+    back = read_metadata(files[0])
+    assert back.caption == rows[str(files[0])].caption and "test" in back.subjects
+    stats = {f: f.stat().st_mtime_ns for f in files}
+    svc2 = run_once(tmp_path, photos, log)  # our own writes are recognised: nothing to do
+    assert svc2.worker.done == 0 and model_calls(log) == {str(f): 1 for f in files}
+    assert {f: f.stat().st_mtime_ns for f in files} == stats
+
+
+def test_files_added_while_stopped_are_found_and_renames_keep_tags(tmp_path: Path) -> None:
+    photos, log = tmp_path / "photos", tmp_path / "calls.log"
+    photos.mkdir()
+    a = make_jpeg(photos / "a.jpg", 1)
+    make_jpeg(photos / "gone.jpg", 2)
+    run_once(tmp_path, photos, log)
+    caption = catalog_rows(tmp_path / "catalog.sqlite3")[str(a)].caption
+    b = make_jpeg(photos / "b.jpg", 3)  # added while stopped
+    renamed = photos / "renamed.jpg"
+    a.rename(renamed)  # renamed while stopped
+    (photos / "gone.jpg").unlink()
+    run_once(tmp_path, photos, log)
+    rows = catalog_rows(tmp_path / "catalog.sqlite3")
+    assert sorted(rows) == sorted([str(b), str(renamed)])
+    assert rows[str(renamed)].caption == caption and rows[str(renamed)].status == "tagged"
+    calls = model_calls(log)
+    assert calls[str(b)] == 1 and calls[str(renamed)] == 0 and calls[str(a)] == 1
+
+
+def test_watch_slow_write_is_tagged_once_after_last_byte(tmp_path: Path) -> None:
+    photos, log = tmp_path / "photos", tmp_path / "calls.log"
+    photos.mkdir()
+    from .helpers import jpeg_bytes
+
+    data = jpeg_bytes(7, size=(400, 300))
+    target = photos / "slow.jpg"
+    svc = Service(options(tmp_path, [photos], settle_seconds=0.6), lambda: LoggingTagger(log))
+    with Running(svc):
+        with open(target, "wb") as f:
+            step = max(1, len(data) // 8)
+            for i in range(0, len(data), step):
+                f.write(data[i : i + step])
+                f.flush()
+                import time
+
+                time.sleep(0.1)  # slower than a copy, faster than the settle time
+        wait_until(lambda: model_calls(log)[str(target)] >= 1, 20, what="the slow file tagged")
+        wait_until(lambda: catalog_rows(tmp_path / "catalog.sqlite3")[str(target)].status == "tagged", 10)
+    rows = catalog_rows(tmp_path / "catalog.sqlite3")
+    assert model_calls(log) == {str(target): 1}
+    assert rows[str(target)].size == target.stat().st_size and rows[str(target)].width == 400
+
+
+def test_watch_own_writes_trigger_nothing_and_live_rename_follows(tmp_path: Path) -> None:
+    photos, log = tmp_path / "photos", tmp_path / "calls.log"
+    photos.mkdir()
+    cat_path = tmp_path / "catalog.sqlite3"
+    svc = Service(options(tmp_path, [photos], settle_seconds=0.2), lambda: LoggingTagger(log))
+    with Running(svc) as running:
+        files = [make_jpeg(photos / f"p{i}.jpg", i) for i in range(10)]
+        wait_until(lambda: sum(model_calls(log).values()) >= 10, 30, what="10 files tagged")
+        wait_until(lambda: all(r.status == "tagged" for r in catalog_rows(cat_path).values()), 10)
+        moved = photos / "moved.jpg"
+        files[0].rename(moved)
+        wait_until(lambda: str(moved) in catalog_rows(cat_path), 20, what="the rename noticed")
+        marker = make_jpeg(photos / "zz-marker.jpg", 500)  # events are handled in order: once the
+        wait_until(lambda: model_calls(log)[str(marker)] == 1, 20, what="marker")  # marker is done,
+        wait_until(lambda: catalog_rows(cat_path)[str(marker)].status == "tagged", 10)  # so are ours
+        assert any(isinstance(e, FileMoved) and e.new == str(moved) for e in running.events)
+    from autotagger.catalog import Catalog
+
+    cat = Catalog(cat_path)
+    jobs = cat.list_jobs()
+    cat.close()
+    assert len(jobs) == 11, [(j.path, j.reason) for j in jobs]  # no job from our own writes or the rename
+    calls = model_calls(log)
+    assert sum(calls.values()) == 11 and calls[str(moved)] == 0
+    rows = catalog_rows(cat_path)
+    assert str(files[0]) not in rows and rows[str(moved)].status == "tagged"
+
+
+def test_raw_and_jpeg_of_one_capture_are_tagged_once(tmp_path: Path) -> None:
+    photos, log = tmp_path / "photos", tmp_path / "calls.log"
+    photos.mkdir()
+    jpg = make_jpeg(photos / "IMG_0001.JPG", 5)
+    raw = photos / "IMG_0001.CR2"
+    raw.write_bytes(b"II*\x00" + os.urandom(4000))  # the model never sees it: the JPEG stands in
+    run_once(tmp_path, photos, log)
+    rows = catalog_rows(tmp_path / "catalog.sqlite3")
+    assert model_calls(log) == {str(jpg): 1}
+    assert rows[str(raw)].status == "tagged" and rows[str(raw)].caption == rows[str(jpg)].caption
+    assert (photos / "IMG_0001.CR2.xmp").exists()  # RAW files get a sidecar
+    assert raw.read_bytes()[:4] == b"II*\x00"
+
+
+def test_bad_file_fails_with_error_and_others_go_on(tmp_path: Path) -> None:
+    photos, log = tmp_path / "photos", tmp_path / "calls.log"
+    photos.mkdir()
+    good = make_jpeg(photos / "good.jpg", 1)
+    bad = photos / "bad.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 this is not a jpeg at all" * 10)
+    events: list[object] = []
+    for _ in range(3):  # failed jobs are retried a bounded number of times
+        svc = Service(options(tmp_path, [photos], once=True, max_attempts=2), lambda: LoggingTagger(log))
+        svc.subscribe(events.append)
+        svc.run()
+    rows = catalog_rows(tmp_path / "catalog.sqlite3")
+    assert rows[str(good)].status == "tagged"
+    assert rows[str(bad)].status == "failed" and "bad.jpg" in (rows[str(bad)].error or "")
+    fails = [e for e in events if isinstance(e, FileFailed)]
+    assert len(fails) == 2 and fails[0].will_retry and not fails[1].will_retry
+    assert bad.read_bytes().startswith(b"\xff\xd8\xff\xe0 this is not")  # never damaged
+
+
+def test_gpu_out_of_memory_halves_the_batch(tmp_path: Path) -> None:
+    photos, log = tmp_path / "photos", tmp_path / "calls.log"
+    photos.mkdir()
+    files = [make_jpeg(photos / f"p{i}.jpg", i) for i in range(9)]
+    tagger = LoggingTagger(log, fail_above=2)
+    svc = Service(options(tmp_path, [photos], once=True, batch_size=8, fill_wait=0.2), lambda: tagger)
+    notices: list[object] = []
+    svc.subscribe(notices.append)
+    svc.run()
+    assert svc.worker.model_batch == 2 and max(tagger.batch_sizes) == 2
+    assert model_calls(log) == {str(f): 1 for f in files}
+    assert any(isinstance(n, Notice) and "out of memory" in n.message for n in notices)
+
+
+def test_pause_resume_and_stop_through_the_control_channel(tmp_path: Path) -> None:
+    photos, log = tmp_path / "photos", tmp_path / "calls.log"
+    photos.mkdir()
+    cat_path = tmp_path / "catalog.sqlite3"
+    svc = Service(
+        options(tmp_path, [photos], settle_seconds=0.1, state_every=0.1), lambda: LoggingTagger(log)
+    )
+    running = Running(svc)
+    with running:
+        wait_until(lambda: (s := control.read_state(cat_path)) is not None and s.running, 10)
+        control.request(cat_path, paused=True)
+        wait_until(lambda: (s := control.read_state(cat_path)) is not None and s.paused, 10, what="paused")
+        f = make_jpeg(photos / "while-paused.jpg", 3)
+        wait_until(lambda: (s := control.read_state(cat_path)) is not None and s.queue_length == 1, 10)
+        assert model_calls(log)[str(f)] == 0  # queued, not tagged, while paused
+        control.request(cat_path, paused=False)
+        wait_until(lambda: model_calls(log)[str(f)] == 1, 10, what="tagged after resume")
+        control.request(cat_path, stop=True)
+        running.thread.join(20)
+        assert not running.thread.is_alive()
+    state = control.read_state(cat_path)
+    assert state is not None and not state.running and state.done == 1
