@@ -13,7 +13,7 @@ from typing import BinaryIO
 from PIL import Image
 
 from autotagger.imageio.convert import UnsupportedModeError, orientation_of, to_rgb
-from autotagger.imageio.errors import ImageLoadError, bomb_reason, reason_for
+from autotagger.imageio.errors import ImageLoadError, bomb_reason, reason_for, sniff
 from autotagger.imageio.formats import JPEG_FORMATS, pillow_formats
 
 #: Pillow itself refuses images above twice its MAX_IMAGE_PIXELS (which we never change), so a
@@ -67,10 +67,13 @@ def open_binary(path: Path) -> BinaryIO:
 def open_header(path: Path, source: BinaryIO, max_pixels: int) -> Image.Image:
     """Image.open restricted to our decoders (header only), with the pixel limit checked."""
     formats = pillow_formats()
+    start = source.tell()
+    claimed = sniff(source.read(16))
+    source.seek(start)
     try:
         im = Image.open(source, formats=formats)
     except Exception as exc:
-        raise ImageLoadError(path, reason_for(exc, None)) from None
+        raise ImageLoadError(path, reason_for(exc, claimed)) from None
     width, height = im.size
     if width * height > max_pixels:
         im.close()

@@ -36,12 +36,16 @@ def reason_for(exc: BaseException, fmt: str | None) -> str:
 
     kind = fmt or "image"
     message = one_line(exc)
+    if "decompressed data too large" in message.lower():  # zTXt/iCCP inflating past Pillow's limit
+        return f"decompression bomb (oversized compressed metadata in {kind})"
     if isinstance(exc, Image.DecompressionBombError):
         match = _PIXELS.search(message)
         if match:
             return f"decompression bomb ({match.group(1)} pixels, limit {match.group(2)})"
         return f"decompression bomb ({message})"
     if isinstance(exc, UnidentifiedImageError):
+        if fmt:  # the magic number says it is one of ours, but no header parses
+            return f"corrupt {fmt} (unreadable header)"
         return "not an image (unrecognised or unsupported format)"
     if isinstance(exc, MemoryError):
         return f"out of memory decoding {kind}"
@@ -53,3 +57,26 @@ def reason_for(exc: BaseException, fmt: str | None) -> str:
         return f"cannot read ({exc.strerror})"
     detail = f": {message}" if message else ""
     return f"corrupt {kind} ({type(exc).__name__}{detail})"
+
+
+_MAGIC: tuple[tuple[bytes, int, str], ...] = (
+    (b"\xff\xd8\xff", 0, "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", 0, "PNG"),
+    (b"II*\x00", 0, "TIFF"),
+    (b"MM\x00*", 0, "TIFF"),
+    (b"GIF8", 0, "GIF"),
+    (b"BM", 0, "BMP"),
+    (b"WEBP", 8, "WEBP"),
+    (b"ftypheic", 4, "HEIF"),
+    (b"ftypheix", 4, "HEIF"),
+    (b"ftypmif1", 4, "HEIF"),
+    (b"ftypavif", 4, "AVIF"),
+)
+
+
+def sniff(prefix: bytes) -> str | None:
+    """The format a file's first bytes claim (for error messages only; Pillow decides)."""
+    for magic, at, name in _MAGIC:
+        if prefix[at : at + len(magic)] == magic:
+            return name
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from autotagger.imageio.formats import is_raw_path
 _EXIF_IFD = 0x8769
 _MAKE, _MODEL, _ORIENTATION = 0x010F, 0x0110, 0x0112
 _DATE_TIME_ORIGINAL, _DATE_TIME_DIGITIZED = 0x9003, 0x9004
+_TIFF_LIKE = (b"IIRO", b"IIRS", b"IIU\0")  # Olympus ORF, Panasonic RW2: TIFF with their own magic
 _EXIF_DATE = re.compile(r"^\s*(\d{4})[:\-](\d{2})[:\-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
 
 
@@ -46,7 +48,7 @@ def probe(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInf
         else:
             orientation = _orientation(exif.get(_ORIENTATION))
             shown = (height, width) if swaps_axes(orientation) else (width, height)
-        return ImageInfo(shown[0], shown[1], fmt, _captured_at(exif), _camera(exif), orientation)
+        return ImageInfo(shown[0], shown[1], fmt, _captured_at(_sub_ifd(exif)), _camera(exif), orientation)
 
 
 def _probe_raw(path: Path) -> ImageInfo:
@@ -55,18 +57,32 @@ def _probe_raw(path: Path) -> ImageInfo:
     with open_raw(path) as raw:
         width, height = int(raw.sizes.width), int(raw.sizes.height)
         orientation = raw_orientation(raw)
-    exif = _raw_exif(path)
+    ifd0, sub = _raw_tags(path)
     shown = (height, width) if swaps_axes(orientation) else (width, height)
-    return ImageInfo(shown[0], shown[1], "RAW", _captured_at(exif), _camera(exif), orientation)
+    return ImageInfo(shown[0], shown[1], "RAW", _captured_at(sub), _camera(ifd0), orientation)
 
 
-def _raw_exif(path: Path) -> Image.Exif:
-    """Most RAW formats (DNG, NEF, CR2, ARW, PEF...) are TIFF inside: read their IFD0 tags."""
+def _raw_tags(path: Path) -> tuple[Mapping[int, Any], Mapping[int, Any]]:
+    """IFD0 and Exif IFD tags of a TIFF-based RAW (DNG, NEF, CR2, ARW, PEF, ORF, RW2...), read
+    entry by entry from the directories (never the pixel data); empty for other layouts (CR3, RAF)."""
+    from PIL import TiffImagePlugin
+
     try:
-        with open(path, "rb") as source, Image.open(source, formats=("TIFF",)) as im:
-            return im.getexif()
-    except Exception:  # CR3, RAF, ORF... are not TIFF; no metadata is not an error
-        return Image.Exif()
+        with open(path, "rb") as source:
+            header = source.read(8)
+            if header[:4] in _TIFF_LIKE:
+                header = b"II*\0" + header[4:]
+            ifd0 = TiffImagePlugin.ImageFileDirectory_v2(header)
+            source.seek(ifd0.next)
+            ifd0.load(source)
+            sub = TiffImagePlugin.ImageFileDirectory_v2(header)
+            offset = ifd0.get(_EXIF_IFD)
+            if isinstance(offset, int) and offset > 0:
+                source.seek(offset)
+                sub.load(source)
+            return dict(ifd0), dict(sub)
+    except Exception:  # not TIFF inside, or a damaged directory: no metadata, not an error
+        return {}, {}
 
 
 def _exif_of(im: Image.Image) -> Image.Exif:
@@ -96,11 +112,14 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _captured_at(exif: Image.Exif) -> str | None:
+def _sub_ifd(exif: Image.Exif) -> Mapping[int, Any]:
     try:
-        sub = exif.get_ifd(_EXIF_IFD)
-    except Exception:
-        return None
+        return exif.get_ifd(_EXIF_IFD)
+    except Exception:  # a broken pointer: no capture time
+        return {}
+
+
+def _captured_at(sub: Mapping[int, Any]) -> str | None:
     for tag in (_DATE_TIME_ORIGINAL, _DATE_TIME_DIGITIZED):
         text = _text(sub.get(tag))
         match = _EXIF_DATE.match(text or "")
@@ -110,8 +129,8 @@ def _captured_at(exif: Image.Exif) -> str | None:
     return None
 
 
-def _camera(exif: Image.Exif) -> str | None:
-    make, model = _text(exif.get(_MAKE)), _text(exif.get(_MODEL))
+def _camera(ifd0: Mapping[int, Any]) -> str | None:
+    make, model = _text(ifd0.get(_MAKE)), _text(ifd0.get(_MODEL))
     if make and model:
         first = make.split()[0].lower()
         return model if model.lower().startswith(first) else f"{make} {model}"

@@ -59,8 +59,10 @@ def decode_raw(path: Path, *, draft_box: DraftBox, max_pixels: int) -> Decoded:
             preview = _preview(path, raw, want, max_pixels)
             if preview is not None:
                 return _orient_preview(preview, raw_orientation(raw), (sizes.width, sizes.height))
+            # half-size skips demosaicing (4x fewer pixels) when that still fills the box;
             # postprocess() applies the flip itself
-            rgb = raw.postprocess(half_size=True, use_camera_wb=True, output_bps=8)
+            half = want is not None and sizes.width // 2 >= want[0] and sizes.height // 2 >= want[1]
+            rgb = raw.postprocess(half_size=half, use_camera_wb=True, output_bps=8)
             return Decoded(to_rgb(Image.fromarray(rgb)), 1, (sizes.width, sizes.height), "RAW")
     except ImageLoadError:
         raise
