@@ -47,6 +47,8 @@ def probe(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInf
             shown = (width, height)
         else:
             orientation = _orientation(exif.get(_ORIENTATION))
+            if fmt == "TIFF":  # Pillow may report a TIFF's size already turned: use the stored one
+                width, height = exif.get(256, width), exif.get(257, height)
             shown = (height, width) if swaps_axes(orientation) else (width, height)
         return ImageInfo(shown[0], shown[1], fmt, _captured_at(_sub_ifd(exif)), _camera(exif), orientation)
 
