@@ -307,6 +307,10 @@ class Worker:
     def _process(self, cat: Any, batch: list[WorkItem]) -> None:
         run = [it for it in batch if not it.skip and it.reuse is None and it.error is None]
         results = dict(zip((id(it) for it in run), self._run_model(run), strict=True)) if run else {}
+        for it in run:  # every result is safe on disk before any file is touched
+            result = results[id(it)]
+            if result.ok:
+                self._journal.save(it.primary, it.content_hash, result)
         for it in batch:
             if it.skip:
                 self._finish(cat, it)
@@ -318,8 +322,6 @@ class Worker:
             if not result.ok:
                 self._fail(cat, it, f"{it.primary}: {result.error}")
                 continue
-            if it.reuse is None:
-                self._journal.save(it.primary, it.content_hash, result)
             self._apply(cat, it, result)
 
     def _apply(self, cat: Any, it: WorkItem, result: TagResult) -> None:
