@@ -20,7 +20,13 @@ from autotagger.metadata.model import (
     sidecar_path,
 )
 from autotagger.metadata.parts import Parts
-from autotagger.metadata.safefile import Snapshot, read_with_snapshot, remove_file, replace_file
+from autotagger.metadata.safefile import (
+    Snapshot,
+    read_with_snapshot,
+    remove_file,
+    remove_stale_temps,
+    replace_file,
+)
 from autotagger.metadata.xmp import XmpDoc
 
 MODES = ("auto", "embed", "sidecar", "both", "none")
@@ -130,6 +136,8 @@ def write_metadata(
         raise MetadataError(f"{path}: no such file")
     if mode == "none":
         return WriteOutcome(str(path), False, None, ())
+    remove_stale_temps(path)
+    remove_stale_temps(sidecar_path(path, sidecar_name))
     warnings: list[str] = []
     embedded = False
     want_sidecar = mode in ("sidecar", "both")
