@@ -23,7 +23,7 @@ SOURCES = ("model", "person")  # image_tags.source: 0 = model, 1 = person
 
 IMAGE_COLUMNS = (
     "id, path, folder, name, size, mtime, content_hash, width, height, captured_at, camera, status, "
-    "error, caption, caption_source, answers, model_id, tagged_at"
+    "error, caption, caption_source, answers, model_ref, tagged_at"
 )
 _EXIF_DATE = re.compile(r"^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}:\d{2}:\d{2})")
 
@@ -56,8 +56,8 @@ class CatalogBase:
         self.backup_path: Path | None = None
         self._in_txn = False
         self._tag_ids: dict[str, int] = {}
-        self._prompt_ids: dict[str, int] = {}
-        self._prompt_texts: dict[int, str] = {}
+        self._text_ids: dict[str, int] = {}
+        self._texts: dict[int, str] = {}
         net = network_filesystem(self.path)
         if net:
             raise CatalogError(
@@ -90,6 +90,7 @@ class CatalogBase:
         try:
             c.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             c.execute("PRAGMA foreign_keys = ON")
+            c.execute("PRAGMA temp_store = MEMORY")
             version = schema_version(c)
             if self.readonly:
                 if version > LATEST:
@@ -106,6 +107,7 @@ class CatalogBase:
             if str(c.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower() != "wal":
                 raise CatalogError(f"catalogue {self.path}: cannot switch to WAL mode")
             c.execute("PRAGMA synchronous = NORMAL")
+            c.execute("PRAGMA cache_size = -65536")
             self.backup_path = migrate(c, self.path)
         except sqlite3.DatabaseError as exc:
             raise CatalogError(f"cannot open catalogue {self.path}: {exc}") from None
@@ -154,8 +156,7 @@ class CatalogBase:
         except BaseException:
             self._in_txn = False
             self._tag_ids.clear()  # ids made in the rolled-back transaction are gone
-            self._prompt_ids.clear()
-            self._prompt_texts.clear()
+            self._text_ids.clear()
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
             raise
@@ -164,6 +165,7 @@ class CatalogBase:
             self._conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
             self._tag_ids.clear()
+            self._text_ids.clear()
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
             raise CatalogError(f"catalogue {self.path}: commit failed: {exc}") from None
@@ -198,23 +200,26 @@ class CatalogBase:
         row = self._conn.execute("SELECT id FROM tag_names WHERE path = ?", (path,)).fetchone()
         return None if row is None else int(row[0])
 
-    def _prompt_id(self, text: str) -> int:
-        cached = self._prompt_ids.get(text)
+    def _text_id(self, text: str) -> int:
+        cached = self._text_ids.get(text)
         if cached is not None:
             return cached
         c = self._conn
-        row = c.execute("SELECT id FROM prompts WHERE text = ?", (text,)).fetchone()
+        row = c.execute("SELECT id FROM texts WHERE text = ?", (text,)).fetchone()
         if row is None:
-            row = c.execute("INSERT INTO prompts (text) VALUES (?) RETURNING id", (text,)).fetchone()
-        self._prompt_ids[text] = int(row[0])
+            row = c.execute("INSERT INTO texts (text) VALUES (?) RETURNING id", (text,)).fetchone()
+        self._text_ids[text] = int(row[0])
         return int(row[0])
 
-    def _prompt_text(self, pid: int) -> str:
-        text = self._prompt_texts.get(pid)
+    def _text(self, tid: int | None) -> str | None:
+        if tid is None:
+            return None
+        text = self._texts.get(tid)
         if text is None:
-            row = self._conn.execute("SELECT text FROM prompts WHERE id = ?", (pid,)).fetchone()
-            text = "" if row is None else str(row[0])
-            self._prompt_texts[pid] = text
+            row = self._conn.execute("SELECT text FROM texts WHERE id = ?", (tid,)).fetchone()
+            if row is None:
+                return ""
+            text = self._texts[tid] = str(row[0])
         return text
 
     # -- rows -> records ---------------------------------------------------------------------------
@@ -233,12 +238,13 @@ class CatalogBase:
             chunk = ids[chunk_start : chunk_start + 500]
             marks = ",".join("?" * len(chunk))
             rows = self._conn.execute(
-                "SELECT t.image_id, n.path, t.source, t.confidence, t.question_id FROM image_tags t "
+                "SELECT t.image_id, n.path, t.source, t.conf, t.question_ref FROM image_tags t "
                 f"JOIN tag_names n ON n.id = t.tag_id WHERE t.image_id IN ({marks}) ORDER BY n.path",
                 tuple(chunk),
             )
             for image_id, path, source, conf, qid in rows:
-                out[image_id].append(TagRecord(path, SOURCES[source], conf, qid))
+                confidence = None if conf is None else conf / 10000
+                out[image_id].append(TagRecord(path, SOURCES[source], confidence, self._text(qid)))
         return out
 
     def _answers(self, text: str | None) -> tuple[Answer, ...]:
@@ -246,7 +252,7 @@ class CatalogBase:
             return ()
         out = []
         for qid, pid, answer, conf, raw in json.loads(text):
-            out.append(Answer(qid, self._prompt_text(pid), answer, conf, raw))
+            out.append(Answer(qid, self._text(pid) or "", answer, conf, raw))
         return tuple(out)
 
     def _records(self, rows: Sequence[Any]) -> list[ImageRecord]:
@@ -256,7 +262,7 @@ class CatalogBase:
                 id=r[0], path=r[1], folder=r[2], name=r[3], size=r[4], mtime=r[5], content_hash=r[6],
                 width=r[7], height=r[8], captured_at=r[9], camera=r[10], status=r[11], error=r[12],
                 caption=r[13], caption_source=r[14], tags=tuple(tags[r[0]]), answers=self._answers(r[15]),
-                model_id=r[16], tagged_at=r[17],
+                model_id=self._text(r[16]) or "", tagged_at=r[17],
             )
             for r in rows
         ]

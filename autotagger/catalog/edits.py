@@ -28,7 +28,8 @@ class EditsMixin(CatalogBase):
         with self._write() as c:
             image_id = self._image_id(key)
             c.execute(
-                "UPDATE images SET caption = ?, caption_source = 'person', updated_at = ? WHERE id = ?",
+                "UPDATE images SET model_caption = CASE WHEN caption_source = 'model' THEN caption "
+                "ELSE model_caption END, caption = ?, caption_source = 'person', updated_at = ? WHERE id = ?",
                 (text.strip(), now_iso(), image_id),
             )
 

@@ -18,6 +18,8 @@ from autotagger.catalog.schema import now_iso
 from autotagger.types import TagResult
 
 RecordItem = TagResult | tuple[TagResult, FileInfo]
+TagRow = tuple[int, int, int | None, int | None]
+_INSERT_TAGS = "INSERT INTO image_tags (image_id, tag_id, source, conf, question_ref) VALUES (?, ?, 0, ?, ?)"
 
 
 class ImagesMixin(CatalogBase):
@@ -83,21 +85,26 @@ class ImagesMixin(CatalogBase):
             return self._record_one(result, info, now_iso())
 
     def bulk_record(self, items: Iterable[RecordItem], *, batch_size: int = 5000) -> int:
-        """The fast path for many results: one transaction per ``batch_size``; returns how many."""
+        """The fast path for many results: one transaction per ``batch_size``, tag rows of new images
+        inserted together, the FTS index filled in the same pass; returns how many were recorded."""
         n = 0
         it = iter(items)
         while True:
             done = False
-            with self._write():
+            with self._write() as c:
                 now = now_iso()
+                pending: list[TagRow] = []
+                models: set[int] = set()
                 for _ in range(batch_size):
                     item = next(it, None)
                     if item is None:
                         done = True
                         break
                     result, info = item if isinstance(item, tuple) else (item, FileInfo())
-                    self._record_one(result, info, now)
+                    self._record_one(result, info, now, pending, models)
                     n += 1
+                c.executemany(_INSERT_TAGS, pending)
+                self._touch_models(models, now)
             if done:
                 return n
 
@@ -116,76 +123,101 @@ class ImagesMixin(CatalogBase):
         ).fetchone()
         return int(row[0])
 
-    def _record_one(self, result: TagResult, info: FileInfo, now: str) -> int:
+    def _touch_models(self, models: set[int], now: str) -> None:
+        self._conn.executemany(
+            "INSERT INTO models (text_id, last_used) VALUES (?, ?) "
+            "ON CONFLICT (text_id) DO UPDATE SET last_used = excluded.last_used",
+            [(m, now) for m in models],
+        )
+
+    def _record_one(
+        self,
+        result: TagResult,
+        info: FileInfo,
+        now: str,
+        pending: list[TagRow] | None = None,
+        models: set[int] | None = None,
+    ) -> int:
+        """Record one result inside the open transaction. New images' tag rows go to ``pending``
+        (inserted by the caller) when given; person edits of an existing image are respected."""
         if result.error is not None:
             return self._record_failure(result.path, result.error, now)
         c = self._conn
         path = result.path
-        folder, name = split_path(path)
-        model: dict[int, tuple[str, float | None, str | None]] = {}
+        model: dict[int, tuple[str, int | None, int | None]] = {}
         for tag in result.tags:
             tpath = "|".join(p.strip() for p in tag.path.split("|") if p.strip())
             if tpath:
-                model.setdefault(self._tag_id(tpath), (tpath, tag.confidence, tag.question_id))
+                conf = None if tag.confidence is None else round(tag.confidence * 10000)
+                qref = None if tag.question_id is None else self._text_id(tag.question_id)
+                model.setdefault(self._tag_id(tpath), (tpath, conf, qref))
         answers = json.dumps(
-            [[a.question_id, self._prompt_id(a.prompt), a.answer, a.confidence, a.raw] for a in result.answers],
+            [
+                [a.question_id, self._text_id(a.prompt), a.answer,
+                 None if a.confidence is None else round(a.confidence, 4), a.raw]
+                for a in result.answers
+            ],
             ensure_ascii=False,
             separators=(",", ":"),
         )
+        model_ref = self._text_id(result.model_id) if result.model_id else None
+        if model_ref is not None:
+            if models is None:
+                self._touch_models({model_ref}, now)
+            else:
+                models.add(model_ref)
+        common = (
+            answers, model_ref, result.question_set_version, now, now, info.size, info.mtime,
+            info.content_hash, info.width, info.height, iso_date(info.captured_at), info.camera,
+        )
+        folder, name = split_path(path)
+        tags_text = "\n".join(sorted({v[0] for v in model.values()}, key=str.lower))
+        got = c.execute(
+            "INSERT INTO images (answers, model_ref, question_set_version, tagged_at, updated_at, size, mtime, "
+            "content_hash, width, height, captured_at, camera, caption, caption_source, tags_text, path, "
+            "folder, name, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'tagged') "
+            "ON CONFLICT (path) DO NOTHING RETURNING id",
+            (*common, result.caption, "model" if result.caption else "", tags_text, path, folder, name),
+        ).fetchone()
+        if got is not None:  # a new image: nothing of a person's to respect
+            image_id = int(got[0])
+            rows = [(image_id, tid, conf, qref) for tid, (_, conf, qref) in model.items()]
+            if pending is None:
+                c.executemany(_INSERT_TAGS, rows)
+            else:
+                pending.extend(rows)
+            return image_id
+        if pending:  # this path was recorded earlier in the batch: its rows must be in first
+            c.executemany(_INSERT_TAGS, pending)
+            pending.clear()
         row = c.execute("SELECT id, caption_source, caption FROM images WHERE path = ?", (path,)).fetchone()
-        person: dict[int, str] = {}
-        removed: set[int] = set()
-        if row is not None:
-            image_id = int(row[0])
-            person = dict(
-                c.execute(
-                    "SELECT t.tag_id, n.path FROM image_tags t JOIN tag_names n ON n.id = t.tag_id "
-                    "WHERE t.image_id = ? AND t.source = 1",
-                    (image_id,),
-                ).fetchall()
-            )
-            removed = {r[0] for r in c.execute("SELECT tag_id FROM removed_tags WHERE image_id = ?", (image_id,))}
+        image_id = int(row[0])
+        person = dict(
+            c.execute(
+                "SELECT t.tag_id, n.path FROM image_tags t JOIN tag_names n ON n.id = t.tag_id "
+                "WHERE t.image_id = ? AND t.source = 1",
+                (image_id,),
+            ).fetchall()
+        )
+        removed = {r[0] for r in c.execute("SELECT tag_id FROM removed_tags WHERE image_id = ?", (image_id,))}
         keep = {tid: v for tid, v in model.items() if tid not in removed and tid not in person}
         tags_text = "\n".join(sorted({v[0] for v in keep.values()} | set(person.values()), key=str.lower))
-        if row is not None and row[1] == "person":
+        if row[1] == "person":
             caption, source = str(row[2]), "person"
+            model_caption: str | None = result.caption if result.caption != row[2] else None
         else:
-            caption, source = result.caption, ("model" if result.caption else "")
-        values = (
-            caption, source, result.caption, answers, result.model_id, result.question_set_version, now,
-            now, tags_text, info.size, info.mtime, info.content_hash, info.width, info.height,
-            iso_date(info.captured_at), info.camera,
+            caption, source, model_caption = result.caption, ("model" if result.caption else ""), None
+        c.execute(
+            "UPDATE images SET answers = ?, model_ref = ?, question_set_version = ?, tagged_at = ?, "
+            "updated_at = ?, size = coalesce(?, size), mtime = coalesce(?, mtime), "
+            "content_hash = coalesce(?, content_hash), width = coalesce(?, width), "
+            "height = coalesce(?, height), captured_at = coalesce(?, captured_at), "
+            "camera = coalesce(?, camera), caption = ?, caption_source = ?, model_caption = ?, "
+            "tags_text = ?, status = 'tagged', error = NULL WHERE id = ?",
+            (*common, caption, source, model_caption, tags_text, image_id),
         )
-        if row is None:
-            got = c.execute(
-                "INSERT INTO images (caption, caption_source, model_caption, answers, model_id, "
-                "question_set_version, tagged_at, updated_at, tags_text, size, mtime, content_hash, width, "
-                "height, captured_at, camera, path, folder, name, status) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'tagged') RETURNING id",
-                (*values, path, folder, name),
-            ).fetchone()
-            image_id = int(got[0])
-        else:
-            c.execute(
-                "UPDATE images SET caption = ?, caption_source = ?, model_caption = ?, answers = ?, "
-                "model_id = ?, question_set_version = ?, tagged_at = ?, updated_at = ?, tags_text = ?, "
-                "size = coalesce(?, size), mtime = coalesce(?, mtime), content_hash = coalesce(?, content_hash), "
-                "width = coalesce(?, width), height = coalesce(?, height), "
-                "captured_at = coalesce(?, captured_at), camera = coalesce(?, camera), "
-                "status = 'tagged', error = NULL WHERE id = ?",
-                (*values, image_id),
-            )
-            c.execute("DELETE FROM image_tags WHERE image_id = ? AND source = 0", (image_id,))
-        c.executemany(
-            "INSERT INTO image_tags (image_id, tag_id, source, confidence, question_id) VALUES (?, ?, 0, ?, ?)",
-            [(image_id, tid, conf, qid) for tid, (_, conf, qid) in keep.items()],
-        )
-        if result.model_id:
-            c.execute(
-                "INSERT INTO models (model_id, last_used) VALUES (?, ?) "
-                "ON CONFLICT (model_id) DO UPDATE SET last_used = excluded.last_used",
-                (result.model_id, now),
-            )
+        c.execute("DELETE FROM image_tags WHERE image_id = ? AND source = 0", (image_id,))
+        c.executemany(_INSERT_TAGS, [(image_id, tid, conf, qref) for tid, (_, conf, qref) in keep.items()])
         return image_id
 
     # -- reading -----------------------------------------------------------------------------------

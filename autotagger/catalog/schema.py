@@ -45,9 +45,9 @@ CREATE TABLE images (
     error TEXT,
     caption TEXT NOT NULL DEFAULT '',
     caption_source TEXT NOT NULL DEFAULT '' CHECK (caption_source IN ('', 'model', 'person')),
-    model_caption TEXT NOT NULL DEFAULT '',
-    answers TEXT,
-    model_id TEXT NOT NULL DEFAULT '',
+    model_caption TEXT,  -- the model's caption when a person's differs, else NULL
+    answers TEXT,  -- JSON [[question_id, prompt text id, answer, confidence, raw], ...]
+    model_ref INTEGER,  -- texts.id of the model id
     question_set_version TEXT NOT NULL DEFAULT '',
     tagged_at TEXT,
     updated_at TEXT
@@ -55,7 +55,7 @@ CREATE TABLE images (
 CREATE INDEX images_folder ON images (folder);
 CREATE INDEX images_hash ON images (content_hash) WHERE content_hash IS NOT NULL;
 CREATE INDEX images_captured ON images (captured_at) WHERE captured_at IS NOT NULL;
-CREATE INDEX images_status ON images (status);
+CREATE INDEX images_status ON images (status) WHERE status != 'tagged';
 CREATE TABLE tag_names (
     id INTEGER PRIMARY KEY,
     path TEXT NOT NULL UNIQUE COLLATE NOCASE
@@ -64,8 +64,8 @@ CREATE TABLE image_tags (
     image_id INTEGER NOT NULL REFERENCES images (id) ON DELETE CASCADE,
     tag_id INTEGER NOT NULL REFERENCES tag_names (id),
     source INTEGER NOT NULL,  -- 0 = model, 1 = person
-    confidence REAL,
-    question_id TEXT,
+    conf INTEGER,  -- confidence in 1/10000 (kept to four decimals), NULL when none
+    question_ref INTEGER,  -- texts.id of the question id
     PRIMARY KEY (image_id, tag_id)
 ) WITHOUT ROWID;
 CREATE INDEX image_tags_tag ON image_tags (tag_id, image_id);
@@ -74,14 +74,14 @@ CREATE TABLE removed_tags (  -- a person removed this tag: the model may not bri
     tag_id INTEGER NOT NULL REFERENCES tag_names (id),
     PRIMARY KEY (image_id, tag_id)
 ) WITHOUT ROWID;
-CREATE TABLE prompts (
+CREATE TABLE texts (  -- interned short strings: prompts, question ids, model ids
     id INTEGER PRIMARY KEY,
     text TEXT NOT NULL UNIQUE
 );
 CREATE TABLE models (
-    model_id TEXT PRIMARY KEY,
+    text_id INTEGER PRIMARY KEY REFERENCES texts (id),
     last_used TEXT NOT NULL
-) WITHOUT ROWID;
+);
 CREATE TABLE jobs (
     id INTEGER PRIMARY KEY,
     path TEXT NOT NULL,

@@ -140,7 +140,10 @@ class SearchMixin(CatalogBase):
 
     def status(self) -> CatalogStatus:
         with self._read() as c:
-            counts = dict(c.execute("SELECT status, count(*) FROM images GROUP BY status").fetchall())
+            total = int(c.execute("SELECT count(*) FROM images").fetchone()[0])
+            counts = dict(
+                c.execute("SELECT status, count(*) FROM images WHERE status != 'tagged' GROUP BY status").fetchall()
+            )
             jobs = dict(
                 c.execute(
                     "SELECT status, count(*) FROM jobs WHERE status IN ('pending', 'claimed', 'failed') GROUP BY status"
@@ -151,13 +154,18 @@ class SearchMixin(CatalogBase):
                 "ORDER BY updated_at DESC, id DESC LIMIT 10"
             ).fetchall()
             folders = [r[0] for r in c.execute("SELECT path FROM folders ORDER BY path")]
-            models = [r[0] for r in c.execute("SELECT model_id FROM models ORDER BY last_used DESC, model_id")]
+            models = [
+                r[0]
+                for r in c.execute(
+                    "SELECT t.text FROM models m JOIN texts t ON t.id = m.text_id ORDER BY m.last_used DESC, t.text"
+                )
+            ]
             version = int(c.execute("PRAGMA user_version").fetchone()[0])
         return CatalogStatus(
             path=str(self.path),
             schema_version=version,
-            images=sum(counts.values()),
-            tagged=counts.get("tagged", 0),
+            images=total,
+            tagged=total - sum(counts.values()),
             pending=counts.get("pending", 0),
             failed=counts.get("failed", 0),
             folders=tuple(folders),
@@ -167,6 +175,13 @@ class SearchMixin(CatalogBase):
             jobs_claimed=jobs.get("claimed", 0),
             jobs_failed=jobs.get("failed", 0),
         )
+
+    def optimize(self) -> None:
+        """Maintenance after a big import: merge the FTS index, refresh planner statistics, checkpoint."""
+        with self._write() as c:
+            c.execute("INSERT INTO images_fts (images_fts) VALUES ('optimize')")
+            c.execute("ANALYZE")
+        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def integrity_check(self) -> list[str]:
         """Problems found by SQLite's and FTS5's integrity checks (empty when all is well)."""

@@ -1,0 +1,196 @@
+"""Catalogue benchmark: fill a fresh catalogue with N synthetic tagged images, then time searches.
+
+    python benchmarks/catalog.py --images 100000 [--db PATH] [--keep] [--seed 1]
+
+Prints the bulk insert rate, search latency p50/p95 per query kind (100 queries of each kind),
+a few other calls, and the file size. Not a test: figures depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from autotagger.catalog import Catalog, FileInfo
+from autotagger.types import Answer, Tag, TagResult
+
+ADJ = ["small", "large", "old", "young", "red", "blue", "green", "white", "black", "wooden", "rusty",
+       "colorful", "quiet", "busy", "empty", "snowy", "sunny", "foggy", "bright", "dark", "golden"]
+SUBJ = ["dog", "cat", "man", "woman", "child", "group of people", "car", "bicycle", "boat", "house",
+        "bridge", "tree", "mountain", "lake", "river", "beach", "street", "market", "church", "horse",
+        "bird", "flower", "train", "table with food", "couple", "building", "field", "forest", "city skyline"]
+VERB = ["standing", "sitting", "walking", "running", "parked", "lying", "waiting", "playing", "floating"]
+PREP = ["on", "in", "near", "next to", "in front of", "under", "behind"]
+PLACE = ["the beach", "a park", "the street", "a field", "the snow", "a lake", "the city", "a forest",
+         "the mountains", "a kitchen", "a living room", "the sunset", "a garden", "the harbour", "a station"]
+TAGS = {
+    "setting": ["indoors", "outdoors"],
+    "time": ["day", "night", "golden hour", "blue hour"],
+    "weather": ["sunny", "cloudy", "rain", "snow", "fog"],
+    "people": ["none", "one person", "two people", "group", "crowd"],
+    "subject": ["animal", "landscape", "portrait", "architecture", "vehicle", "food", "plant", "street"],
+    "animal": ["dog", "cat", "horse", "bird", "cow", "sheep"],
+    "color": ["red", "blue", "green", "yellow", "black and white", "warm", "cool"],
+    "style": ["close-up", "wide angle", "aerial", "macro", "long exposure", "silhouette"],
+    "season": ["spring", "summer", "autumn", "winter"],
+    "place": ["beach", "mountain", "city", "forest", "lake", "park", "home", "market"],
+    "object": ["car", "bicycle", "boat", "bridge", "tree", "flower", "table", "chair", "umbrella", "sign"],
+    "mood": ["calm", "busy", "happy", "moody", "dramatic"],
+    "event": ["wedding", "birthday", "holiday", "concert", "sports"],
+}
+CAMERAS = ["Canon EOS R5", "Canon EOS 5D Mark IV", "Nikon Z 6", "NIKON D850", "Sony ILCE-7M3",
+           "FUJIFILM X-T4", "Apple iPhone 13", "Google Pixel 7", "OLYMPUS E-M1", "Panasonic DC-G9"]
+PROMPT = "Question: {} Answer:"
+
+
+def caption(rng: random.Random) -> str:
+    s = f"a {rng.choice(ADJ)} {rng.choice(SUBJ)} {rng.choice(VERB)} {rng.choice(PREP)} {rng.choice(PLACE)}"
+    if rng.random() < 0.4:
+        s += f" with a {rng.choice(ADJ)} {rng.choice(SUBJ)}"
+    return s
+
+
+def make_result(i: int, rng: random.Random) -> tuple[TagResult, FileInfo]:
+    year = 2010 + (i * 15) // N_GLOBAL[0]
+    month = 1 + (i // 997) % 12
+    shoot = i // 250
+    path = f"/photos/{year}/{year}-{month:02d}/shoot-{shoot:05d}/IMG_{i % 10000:04d}_{i}.CR3"
+    groups = rng.sample(sorted(TAGS), rng.randint(8, 13))
+    tags = [Tag(f"{g}|{rng.choice(TAGS[g])}", round(rng.random(), 4), g) for g in groups]
+    while len(tags) < rng.randint(8, 15):
+        g = rng.choice(["object", "color", "place"])
+        tags.append(Tag(f"{g}|{rng.choice(TAGS[g])}", round(rng.random(), 4), g))
+    answers = tuple(
+        Answer(g, PROMPT.format(f"What is the {g} of this photo?"), t.path.split("|")[1], t.confidence)
+        for g, t in zip(groups[:4], tags[:4], strict=False)
+    )
+    result = TagResult(path=path, caption=caption(rng), answers=answers, tags=tuple(tags),
+                       model_id="Salesforce/blip2-opt-2.7b", question_set_version="1")
+    day = 1 + (i // 31) % 28
+    info = FileInfo(size=20_000_000 + i, mtime=1.6e9 + i, content_hash=f"{rng.getrandbits(64):016x}",
+                    width=6000, height=4000, captured_at=f"{year}-{month:02d}-{day:02d}T12:00:00",
+                    camera=rng.choice(CAMERAS))
+    return result, info
+
+
+N_GLOBAL = [1]
+
+
+def gen(n: int, seed: int) -> Iterator[tuple[TagResult, FileInfo]]:
+    rng = random.Random(seed)
+    for i in range(n):
+        yield make_result(i, rng)
+
+
+def queries(rng: random.Random, n: int) -> dict[str, list[str]]:
+    words = sorted({w for s in ADJ + SUBJ + VERB + PLACE for w in s.split() if len(w) > 3})
+    leaves = sorted({v for vs in TAGS.values() for v in vs if " " not in v})
+    paths = [f"{g}|{v}" for g, vs in sorted(TAGS.items()) for v in vs]
+    years = list(range(2010, 2025))
+    def folder() -> str:
+        y = rng.choice(years)
+        return f"folder:/photos/{y}/{y}-{rng.randint(1, 12):02d}"
+    kinds: dict[str, Callable[[], str]] = {
+        "word": lambda: rng.choice(words),
+        "prefix": lambda: rng.choice(words)[:3],
+        "two words": lambda: f"{rng.choice(words)} {rng.choice(words)}",
+        "phrase": lambda: f'"{rng.choice(ADJ)} {rng.choice(SUBJ).split()[0]}"',
+        "tag:leaf": lambda: f"tag:{rng.choice(leaves)}",
+        "tag:path": lambda: f'tag:"{rng.choice(paths)}"',
+        "tag:group": lambda: f"tag:{rng.choice(sorted(TAGS))}",
+        "word -tag": lambda: f"{rng.choice(words)} -tag:{rng.choice(leaves)}",
+        "-word": lambda: f"-{rng.choice(words)}",
+        "folder:": folder,
+        "after/before": lambda: f"after:{rng.choice(years)}-06-01 before:{rng.choice(years) + 1}",
+        "camera:": lambda: f'camera:"{rng.choice(CAMERAS).split()[0]}"',
+        "mixed": lambda: f"{rng.choice(words)} tag:{rng.choice(leaves)} after:{rng.choice(years)}",
+    }
+    return {k: [f() for _ in range(n)] for k, f in kinds.items()}
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--images", type=int, default=100_000)
+    ap.add_argument("--db", help="catalogue file to create (default: a temporary one)")
+    ap.add_argument("--keep", action="store_true", help="keep the catalogue afterwards")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--queries", type=int, default=100, help="queries of each kind")
+    ap.add_argument("--batch", type=int, default=20_000, help="images per transaction")
+    args = ap.parse_args()
+    N_GLOBAL[0] = max(1, args.images)
+    tmp = None
+    if args.db:
+        db = Path(args.db)
+        if db.exists():
+            print(f"{db} exists; give a new path", file=sys.stderr)
+            return 2
+    else:
+        tmp = tempfile.mkdtemp(prefix="catbench-", dir=os.environ.get("TMPDIR"))
+        db = Path(tmp) / "catalog.sqlite3"
+    print(f"catalogue benchmark: {args.images:,} images, seed {args.seed}, batch {args.batch}, file {db}")
+    t0 = time.perf_counter()
+    sample = list(gen(min(args.images, 20_000), args.seed))
+    gen_rate = len(sample) / (time.perf_counter() - t0)
+    print(f"synthetic data generation alone: {gen_rate:,.0f} images/s (not included in the insert figure)")
+    cat = Catalog(db)
+    done, wall, cpu = 0, 0.0, 0.0
+    step = max(args.batch, min(100_000, args.images // 10))
+    it = gen(args.images, args.seed)
+    while done < args.images:
+        chunk = [next(it) for _ in range(min(step, args.images - done))]  # generated outside the timing
+        t, p = time.perf_counter(), time.process_time()
+        n = cat.bulk_record(chunk, batch_size=args.batch)
+        dw, dc = time.perf_counter() - t, time.process_time() - p
+        wall, cpu, done = wall + dw, cpu + dc, done + n
+        print(f"  {done:>10,} images  {n / dw:>8,.0f}/s wall  {n / dc:>8,.0f}/s cpu", flush=True)
+    print(f"bulk insert: {done:,} images in {wall:.1f} s wall = {done / wall:,.0f} images/s "
+          f"({done / cpu:,.0f} images/s of this process's CPU time; the machine is shared)")
+    t0 = time.perf_counter()
+    cat.optimize()
+    print(f"optimize (FTS merge, ANALYZE, checkpoint): {time.perf_counter() - t0:.1f} s")
+    size = db.stat().st_size
+    print(f"file size: {size / 1e6:,.1f} MB ({size / max(1, done):,.0f} bytes/image)")
+    cat.close()
+    cat = Catalog(db, readonly=True)
+    rng = random.Random(args.seed + 1)
+    print(f"search latency, limit 100, {args.queries} queries per kind (ms):")
+    print(f"  {'kind':<14}{'p50':>8}{'p95':>8}{'max':>8}  {'mean hits':>9}  example")
+    worst = 0.0
+    for kind, qs in queries(rng, args.queries).items():
+        times, hits = [], []
+        for q in qs:
+            t = time.perf_counter()
+            hits.append(len(cat.search(q, limit=100)))
+            times.append((time.perf_counter() - t) * 1000)
+        worst = max(worst, pct(times, 95))
+        print(f"  {kind:<14}{pct(times, 50):>8.1f}{pct(times, 95):>8.1f}{max(times):>8.1f}  "
+              f"{statistics.mean(hits):>9.1f}  {qs[0]}")
+    print(f"worst p95 over all kinds: {worst:.1f} ms")
+    for label, fn in (("status()", cat.status), ("tag_counts()", cat.tag_counts),
+                      ("count('tag:dog')", lambda: cat.count("tag:dog")),
+                      ("count('beach')", lambda: cat.count("beach"))):
+        t = time.perf_counter()
+        fn()
+        print(f"{label:<20} {(time.perf_counter() - t) * 1000:8.1f} ms")
+    cat.close()
+    if tmp and not args.keep:
+        for p in Path(tmp).iterdir():
+            p.unlink()
+        os.rmdir(tmp)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
