@@ -111,11 +111,25 @@ class InProcessLink(ServiceLink):
         else:
             self.serviceEvent.emit(ev)
 
+    def _request(self, paused: bool) -> None:
+        # The running service re-reads its control file every tick and applies the paused state it
+        # finds there, so a direct pause() alone would be undone: say it in the file as well.
+        path = getattr(getattr(self.service, "options", None), "catalog_path", None)
+        if path:
+            from autotagger.service.control import request
+
+            try:
+                request(path, paused=paused)
+            except OSError:
+                pass
+
     def pause(self) -> None:
+        self._request(True)
         self.service.pause()
         self._on_event(self.service.snapshot())
 
     def resume(self) -> None:
+        self._request(False)
         self.service.resume()
         self._on_event(self.service.snapshot())
 

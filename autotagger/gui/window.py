@@ -162,12 +162,12 @@ class MainWindow(QMainWindow):
 
         self.setStatusBar(self.status)
         self.status.failedClicked.connect(self.show_failed)
+        self._last_done = -1
         self.link: ServiceLink | None = link_factory(self.reader) if link_factory else None
         if self.link is not None:
             self.link.changed.connect(self._service_changed)
             self.status.pauseToggled.connect(lambda on: self.link.pause() if on else self.link.resume())
             self._service_changed(self.link.state)
-        self._last_done = -1
 
         self.show_model_notice()
         self.model.set_query("")

@@ -1,0 +1,66 @@
+"""Pause and resume from the status bar stop and restart a real service's worker (FakeTagger)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from PIL import Image
+from PySide6.QtCore import Qt
+
+from autotagger.engine.fake import FakeTagger
+from autotagger.gui.status import InProcessLink
+from tests.gui.conftest import Demo
+
+
+def test_pause_stops_the_worker_and_resume_restarts_it(qtbot, demo: Demo, tmp_path: Path) -> None:
+    from autotagger.gui.app import catalog_opener
+    from autotagger.gui.window import MainWindow
+    from autotagger.metadata import read_metadata
+    from autotagger.service.service import Service, ServiceOptions
+
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    tagger = FakeTagger()
+    service = Service(
+        ServiceOptions(catalog_path=str(demo.catalog), folders=[str(incoming)], settle_seconds=0.0,
+                       state_every=0.1, write_mode="embed", min_size=16),
+        lambda: tagger,
+    )
+    states: list = []
+    service.subscribe(lambda ev: states.append(ev) if type(ev).__name__ == "StateChanged" else None)
+    runner = threading.Thread(target=service.run, daemon=True)
+    win = MainWindow(demo.settings, demo.config, catalog_opener(demo.catalog), tmp_path / "thumbs",
+                     link_factory=lambda _c: InProcessLink(service))
+    qtbot.addWidget(win)
+    win.show()
+    runner.start()
+    try:
+        qtbot.waitUntil(lambda: win.status.pause.isEnabled(), timeout=10000)
+        qtbot.mouseClick(win.status.pause, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: win.link.state.paused and win.status.pause.text() == "Resume", timeout=5000)
+        assert service.worker.paused
+
+        new = []
+        for i in range(6):
+            p = incoming / f"new_{i}.jpg"
+            Image.new("RGB", (40, 30), (10 * i, 100, 200 - 10 * i)).save(p)
+            new.append(p)
+        qtbot.waitUntil(lambda: win.link.state.queued == len(new), timeout=15000)
+        seen = len(states)
+        # let the service go round its loop several more times while paused: nothing gets tagged
+        qtbot.waitUntil(lambda: len(states) >= seen + 8, timeout=15000)
+        assert tagger.images_seen == 0
+        assert win.link.state.done == 0 and win.link.state.queued == len(new)
+        assert "paused" in win.status.current.text()
+
+        qtbot.mouseClick(win.status.pause, Qt.MouseButton.LeftButton)  # resume
+        qtbot.waitUntil(lambda: win.link.state.done == len(new), timeout=20000)
+        assert tagger.images_seen == len(new)
+        assert not win.link.state.paused
+        assert all(read_metadata(p).caption.startswith("a test photo") for p in new)
+    finally:
+        service.stop()
+        runner.join(20)
+        win.shutdown()
+    assert not runner.is_alive()
