@@ -4,6 +4,7 @@ or none (then the catalogue's own queue counts are shown and pause is disabled).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -118,10 +119,8 @@ class InProcessLink(ServiceLink):
         if path:
             from autotagger.service.control import request
 
-            try:
+            with contextlib.suppress(OSError):
                 request(path, paused=paused)
-            except OSError:
-                pass
 
     def pause(self) -> None:
         self._request(True)
