@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from autotagger.metadata import FileChangedError, MetadataError, read_metadata, write_metadata
-from autotagger.metadata import safefile
-from tests.metadata.conftest import RECORD, make_image, pixels, picture, temp_leftovers
+from autotagger.metadata import FileChangedError, MetadataError, read_metadata, safefile, write_metadata
+from tests.metadata.conftest import RECORD, make_image, picture, pixels, temp_leftovers
 
 
 class Boom(Exception):
