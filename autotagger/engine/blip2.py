@@ -197,7 +197,7 @@ class Blip2Tagger:
             chunk = images[start : start + self.batch_size]
             try:
                 with self._lock:
-                    lm_out = self._run_batch([img for _, img in chunk])
+                    lm_out = self.run_batch([img for _, img in chunk])
                 results.extend(self._results(chunk, lm_out))
             except Exception as exc:
                 if _is_oom(exc):
@@ -210,7 +210,8 @@ class Blip2Tagger:
                     results.append(TagResult(path=chunk[0][0], model_id=self.model_id, error=f"model error: {msg}"))
         return results
 
-    def _run_batch(self, images: Sequence[Any]) -> LMOutput:
+    def run_batch(self, images: Sequence[Any]) -> LMOutput:
+        """Token ids for one batch: generated ids per (image, caption/open prompt), answer log-probs."""
         q = self.query_embeddings(self.pixel_values(images))
         return self.runner.run(q)
 

@@ -94,6 +94,7 @@ def _t5_tokenizer(vocab_size: int) -> Any:
 def make_tiny(directory: str | Path, *, text_model: str = "opt", seed: int = 0) -> Path:
     """Write a tiny random-weight BLIP-2 checkpoint (safetensors) with processor into ``directory``."""
     import torch
+    import transformers
     from transformers import (
         Blip2Config,
         Blip2ForConditionalGeneration,
@@ -103,8 +104,6 @@ def make_tiny(directory: str | Path, *, text_model: str = "opt", seed: int = 0) 
         OPTConfig,
         T5Config,
     )
-
-    import transformers
 
     # transformers 5 has a Pillow-only image processor (no torchvision needed); older ones one class.
     ImageProcessor: Any = getattr(transformers, "BlipImageProcessorPil", None) or transformers.BlipImageProcessor

@@ -1,0 +1,79 @@
+"""autotagger model make-tiny|download|info: manage BLIP-2 checkpoints."""
+
+from __future__ import annotations
+
+import argparse
+
+from autotagger.cli.common import EXIT_OK, CliError, emit_json, quiet_libraries
+
+# What `download` fetches: weights as safetensors only (never pickles), configs, tokenizer files.
+ALLOW_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", "tokenizer*", "*.tiktoken"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("model", help="make a tiny test model, download or inspect a checkpoint")
+    msub = p.add_subparsers(dest="model_command", metavar="ACTION", required=True)
+    t = msub.add_parser("make-tiny", help="write a tiny random-weight BLIP-2 (for tests and demos; its tags are noise)")
+    t.add_argument("directory")
+    t.add_argument("--text-model", choices=["opt", "t5"], default="opt")
+    t.add_argument("--seed", type=int, default=0)
+    t.set_defaults(run=run_make_tiny)
+    d = msub.add_parser("download", help="download a checkpoint into the Hugging Face cache (needs network)")
+    d.add_argument("model_id", nargs="?", default=None, help="hub id (default: the configured model)")
+    d.set_defaults(run=run_download)
+    i = msub.add_parser("info", help="where a model would load from, and whether it is available offline")
+    i.add_argument("model_id", nargs="?", default=None)
+    i.add_argument("--json", action="store_true")
+    i.set_defaults(run=run_info)
+
+
+def run_make_tiny(args: argparse.Namespace) -> int:
+    quiet_libraries(args.verbose)
+    from autotagger.engine.tiny import make_tiny
+
+    try:
+        out = make_tiny(args.directory, text_model=args.text_model, seed=args.seed)
+    except OSError as exc:
+        raise CliError(f"cannot write {args.directory}: {exc.strerror or exc}") from None
+    print(out)
+    return EXIT_OK
+
+
+def _model_id(args: argparse.Namespace) -> str:
+    from autotagger.cli.common import load_settings_from_args
+
+    return args.model_id or load_settings_from_args(args).model
+
+
+def run_download(args: argparse.Namespace) -> int:
+    quiet_libraries(args.verbose)
+    model_id = _model_id(args)
+    try:
+        from huggingface_hub import snapshot_download
+
+        path = snapshot_download(model_id, allow_patterns=ALLOW_PATTERNS)
+    except Exception as exc:
+        raise CliError(f"cannot download {model_id}: {' '.join(str(exc).split())[:200]}") from None
+    print(path)
+    return EXIT_OK
+
+
+def run_info(args: argparse.Namespace) -> int:
+    model_id = _model_id(args)
+    from pathlib import Path
+
+    info: dict[str, object] = {"model": model_id}
+    local = Path(model_id).expanduser()
+    if local.is_dir():
+        info.update(source="folder", path=str(local), available=(local / "config.json").is_file())
+    else:
+        from huggingface_hub import try_to_load_from_cache
+
+        hit = try_to_load_from_cache(model_id, "config.json")
+        info.update(source="hub", available=isinstance(hit, str), path=str(Path(hit).parent) if isinstance(hit, str) else None)
+    if args.json:
+        emit_json(info)
+    else:
+        state = "available offline" if info["available"] else "not downloaded (run: autotagger model download)"
+        print(f"{model_id}: {state}" + (f" at {info['path']}" if info.get("path") else ""))
+    return EXIT_OK
