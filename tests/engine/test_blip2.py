@@ -147,7 +147,7 @@ def test_result_shape(tagger: Blip2Tagger) -> None:
     closed = [a for a in r.answers if a.question_id in ("setting", "people")]
     assert all(a.confidence is not None and 0.0 < a.confidence <= 1.0 for a in closed)
     assert {a.answer for a in closed} <= {"indoors", "outdoors", "not sure at all", "yes", "no"}
-    assert [a.prompt for a in r.answers][0] == "Question: What is the main subject of this photo? Answer:"
+    assert r.answers[0].prompt == "Question: What is the main subject of this photo? Answer:"
     for t in r.tags:  # every tag comes from an answer through its template and condition
         assert t.question_id in {"subject", "place", "setting", "people"}
     people = next(a for a in r.answers if a.question_id == "people")
