@@ -28,12 +28,9 @@ def filesystem_type(path: Path | str, mounts_text: str | None = None) -> str | N
             mounts_text = Path("/proc/mounts").read_text(encoding="utf-8", errors="replace")
         except OSError:
             return None
-    p = Path(os.path.abspath(path))
-    if mounts_text is None or not mounts_text:
+    if not mounts_text:
         return None
-    while not p.exists() and p != p.parent:
-        p = p.parent
-    target = str(p.resolve()) if p.exists() else str(p)
+    target = os.path.realpath(path)  # symlinks resolved; the path itself need not exist yet
     best, best_len = None, -1
     for line in mounts_text.splitlines():
         parts = line.split()
