@@ -66,12 +66,17 @@ class _Job(QRunnable):
         self.path, self.edge, self.cache_root, self.signals = path, edge, cache_root, signals
 
     def run(self) -> None:
+        # Nothing may escape into Qt's pool: a bad file is reported, and a provider already gone
+        # (the window closed while this ran) makes the emit fail, which is fine to drop.
         try:
-            img = load_or_make(self.path, self.edge, self.cache_root)
-        except Exception as exc:  # one bad file: report it, keep going
-            self.signals.failed.emit(self.path, one_line(exc))
-            return
-        self.signals.ready.emit(self.path, img)
+            try:
+                img = load_or_make(self.path, self.edge, self.cache_root)
+            except Exception as exc:  # one bad file: report it, keep going
+                self.signals.failed.emit(self.path, one_line(exc))
+                return
+            self.signals.ready.emit(self.path, img)
+        except Exception:
+            log.debug("thumbnail for %s dropped", self.path, exc_info=True)
 
 
 def placeholder(edge: int, text_color: str = "#888") -> QPixmap:
