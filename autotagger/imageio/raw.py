@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from PIL import Image
@@ -14,7 +15,9 @@ from autotagger.imageio.decode import Decoded, DraftBox, decode
 from autotagger.imageio.errors import ImageLoadError, bomb_reason, one_line
 
 # LibRaw's ``sizes.flip`` (dcraw numbering) -> EXIF orientation.
-FLIP_TO_ORIENTATION: dict[int, int] = {0: 1, 1: 2, 2: 4, 3: 3, 4: 5, 5: 8, 6: 6, 7: 7}
+FLIP_TO_ORIENTATION: MappingProxyType[int, int] = MappingProxyType(
+    {0: 1, 1: 2, 2: 4, 3: 3, 4: 5, 5: 8, 6: 6, 7: 7}
+)
 
 
 def raw_reason(exc: BaseException) -> str:

@@ -310,3 +310,28 @@ def test_load_from_bytes_path_types(tmp_path: Path) -> None:
     buffer = io.BytesIO()
     quadrants().save(buffer, "PNG")
     assert buffer.getvalue() == path.read_bytes()
+
+
+def test_rgb_png_with_transparent_colour(tmp_path: Path) -> None:
+    im = Image.new("RGB", (20, 10), (0, 0, 255))
+    im.paste(RED, (0, 0, 10, 10))
+    path = tmp_path / "trns.png"
+    im.save(path, transparency=(0, 0, 255))  # tRNS: pure blue is transparent
+    out = load_image(path)
+    assert out.getpixel((5, 5)) == RED and out.getpixel((15, 5)) == WHITE
+
+
+def test_parallel_loading_matches_sequential(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = []
+    for i, (fmt, suffix) in enumerate(
+        [("JPEG", ".jpg"), ("PNG", ".png"), ("WEBP", ".webp"), ("TIFF", ".tif")] * 2
+    ):
+        path = tmp_path / f"{i}{suffix}"
+        stored_for(quadrants(640, 480), 1 + i).save(path, fmt, exif=exif_bytes(1 + i))
+        paths.append(path)
+    sequential = [load_image(p).tobytes() for p in paths]
+    with ThreadPoolExecutor(4) as pool:
+        parallel = [im.tobytes() for im in pool.map(load_image, paths)]
+    assert parallel == sequential
