@@ -141,9 +141,8 @@ def test_readonly_refuses_missing_and_writes(tmp_path: Path) -> None:
         Catalog(tmp_path / "missing.sqlite3", readonly=True)
     assert not (tmp_path / "missing.sqlite3").exists()
     Catalog(tmp_path / "c.sqlite3").close()
-    with Catalog(tmp_path / "c.sqlite3", readonly=True) as ro:
-        with pytest.raises(CatalogError, match="read-only"):
-            ro.add_folder("/x")
+    with Catalog(tmp_path / "c.sqlite3", readonly=True) as ro, pytest.raises(CatalogError, match="read-only"):
+        ro.add_folder("/x")
 
 
 def test_not_a_database(tmp_path: Path) -> None:

@@ -1,0 +1,112 @@
+"""autotagger export: path, caption, tags and confidences of every image (or a query's hits) as CSV or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from autotagger.cli.common import EXIT_OK, EXIT_USAGE, CliError
+from autotagger.cli.search_cmd import accept_negations
+
+CSV_FIELDS = ("path", "caption", "caption_source", "tags", "confidences", "status", "error", "captured_at",
+              "camera", "width", "height", "model_id", "tagged_at")
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("export", help="export captions and tags as CSV or JSON")
+    p.add_argument("query", nargs="*", metavar="QUERY", help="only the hits of this search (default: every image)")
+    p.add_argument("--format", choices=("csv", "json", "jsonl"), default="csv",
+                   help="csv (spreadsheets), json (one array) or jsonl (one object per line)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of stdout")
+    p.set_defaults(run=run)
+    accept_negations(p)
+
+
+def record_dict(rec: Any) -> dict[str, Any]:
+    return {
+        "path": rec.path, "caption": rec.caption, "caption_source": rec.caption_source,
+        "tags": [t.path for t in rec.tags],
+        "confidences": {t.path: t.confidence for t in rec.tags if t.confidence is not None},
+        "tag_sources": {t.path: t.source for t in rec.tags},
+        "answers": [{"question_id": a.question_id, "answer": a.answer, "confidence": a.confidence} for a in rec.answers],
+        "status": rec.status, "error": rec.error, "captured_at": rec.captured_at, "camera": rec.camera,
+        "width": rec.width, "height": rec.height, "model_id": rec.model_id, "tagged_at": rec.tagged_at,
+    }
+
+
+def records(cat: Any, query: str) -> Iterator[Any]:
+    if not query.strip():
+        yield from cat.iter_images()
+        return
+    offset, page = 0, 500
+    while True:
+        hits = cat.search(query, limit=page, offset=offset)
+        for hit in hits:
+            rec = cat.get_image(hit.id)
+            if rec is not None:
+                yield rec
+        if len(hits) < page:
+            return
+        offset += page
+
+
+def write(out: IO[str], fmt: str, recs: Iterator[Any]) -> int:
+    n = 0
+    if fmt == "csv":
+        w = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        for rec in recs:
+            d = record_dict(rec)
+            d["tags"] = "; ".join(d["tags"])
+            d["confidences"] = "; ".join(f"{k}={v:.4f}" for k, v in d["confidences"].items())
+            w.writerow(d)
+            n += 1
+    elif fmt == "jsonl":
+        for rec in recs:
+            out.write(json.dumps(record_dict(rec), ensure_ascii=False) + "\n")
+            n += 1
+    else:
+        out.write("[")
+        for rec in recs:
+            out.write(("," if n else "") + "\n" + json.dumps(record_dict(rec), ensure_ascii=False))
+            n += 1
+        out.write("\n]\n")
+    return n
+
+
+def run(args: argparse.Namespace) -> int:
+    from autotagger.catalog import CatalogError, QueryError
+    from autotagger.cli.search_cmd import open_catalog
+
+    query = " ".join(args.query)
+    cat = open_catalog(args)
+    try:
+        if args.output:
+            dest = Path(args.output)
+            tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+            try:
+                with open(tmp, "w", encoding="utf-8", newline="") as f:
+                    write(f, args.format, records(cat, query))
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, dest)
+            except OSError as exc:
+                raise CliError(f"cannot write {dest}: {exc.strerror or exc}") from None
+            finally:
+                if tmp.exists():
+                    tmp.unlink()
+        else:
+            write(sys.stdout, args.format, records(cat, query))
+    except QueryError as exc:
+        raise CliError(f"bad query: {exc}", EXIT_USAGE) from None
+    except CatalogError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        cat.close()
+    return EXIT_OK

@@ -1,0 +1,118 @@
+"""The catalogue's CLI commands: search, status, tags, export (run in-process through autotagger.cli.main)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from autotagger.catalog import Catalog
+from autotagger.cli import main
+from autotagger.types import Answer, Tag, TagResult
+
+
+@pytest.fixture
+def catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("AUTOTAGGER_CONFIG", str(tmp_path / "no-config.toml"))
+    monkeypatch.delenv("AUTOTAGGER_CATALOG", raising=False)
+    path = tmp_path / "cat.sqlite3"
+    with Catalog(path) as cat:
+        cat.record_result(
+            TagResult("/p/dog.jpg", "a dog on the beach",
+                      answers=(Answer("setting", "Q?", "outdoors", 0.9),),
+                      tags=(Tag("setting|outdoors", 0.9, "setting"), Tag("animal|dog", 0.8, "animal")),
+                      model_id="test/model"),
+            captured_at="2024-06-01T10:00:00", camera="Canon EOS R5",
+        )
+        cat.record_result(TagResult("/p/cat.jpg", "a cat on a sofa", tags=(Tag("setting|indoors", 0.7),),
+                                    model_id="test/model"))
+        cat.record_failure("/p/broken.jpg", "cannot decode: truncated JPEG")
+        cat.add_folder("/p")
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse usage errors
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_search_json_lines(catalog: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "--catalog", str(catalog), "search", "tag:outdoors", "beach", "--json")
+    assert code == 0 and err == ""
+    hits = [json.loads(line) for line in out.splitlines()]
+    assert [h["path"] for h in hits] == ["/p/dog.jpg"]
+    assert hits[0]["tags"] == ["animal|dog", "setting|outdoors"] and hits[0]["camera"] == "Canon EOS R5"
+
+
+def test_search_text_limit_and_env(catalog: Path, capsys: pytest.CaptureFixture[str],
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUTOTAGGER_CATALOG", str(catalog))
+    code, out, _ = run(capsys, "search", "on", "--limit", "1")
+    assert code == 0 and len(out.splitlines()) == 1 and out.startswith("/p/")
+    code, out, _ = run(capsys, "search", "-tag:dog", "a")  # a negation is a term, not an option
+    assert code == 0 and out.startswith("/p/cat.jpg")
+    code, out, _ = run(capsys, "search", "--", "a", "-tag:dog")
+    assert code == 0 and out.startswith("/p/cat.jpg")
+    code, out, err = run(capsys, "search", "a", "--limt", "3")  # a misspelt option is still an error
+    assert code == 2 and "--limt" in err
+    code, out, err = run(capsys, "search")
+    assert code == 2 and "needs a query" in err
+    code, out, _ = run(capsys, "search", "a -tag:dog")  # or quoted
+    assert code == 0 and out.startswith("/p/cat.jpg")
+
+
+def test_search_errors_are_one_line(catalog: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, err = run(capsys, "--catalog", str(catalog), "search", '"unbalanced')
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and "unbalanced quote" in err
+    code, _, err = run(capsys, "--catalog", str(catalog), "search", "after:2024-99")
+    assert code == 2 and "bad date" in err
+    missing = tmp_path / "none" / "cat.sqlite3"
+    code, _, err = run(capsys, "--catalog", str(missing), "search", "dog")
+    assert code == 1 and "no catalogue" in err and len(err.strip().splitlines()) == 1
+    assert not missing.exists() and not missing.parent.exists()  # search never creates one
+    code, _, err = run(capsys, "--catalog", str(catalog), "search", "dog", "--limit", "0")
+    assert code == 2
+
+
+def test_status(catalog: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--catalog", str(catalog), "status", "--json")
+    st = json.loads(out)
+    assert code == 0 and (st["images"], st["tagged"], st["failed"], st["pending"]) == (3, 2, 1, 0)
+    assert st["folders"] == ["/p"] and st["model_ids"] == ["test/model"]
+    assert st["last_errors"] == [{"path": "/p/broken.jpg", "error": "cannot decode: truncated JPEG"}]
+    code, out, _ = run(capsys, "--catalog", str(catalog), "status")
+    assert code == 0 and "tagged 2" in out and "/p/broken.jpg: cannot decode" in out
+
+
+def test_tags(catalog: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--catalog", str(catalog), "tags", "--json")
+    assert code == 0
+    counts = {d["tag"]: d["count"] for d in map(json.loads, out.splitlines())}
+    assert counts == {"setting|outdoors": 1, "animal|dog": 1, "setting|indoors": 1}
+    code, out, _ = run(capsys, "--catalog", str(catalog), "tags")
+    assert code == 0 and "animal|dog" in out
+
+
+def test_export_csv_and_json(catalog: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "--catalog", str(catalog), "export", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and len(rows) == 3
+    dog = next(r for r in rows if r["path"] == "/p/dog.jpg")
+    assert dog["tags"] == "animal|dog; setting|outdoors" and "setting|outdoors=0.9000" in dog["confidences"]
+    dest = tmp_path / "out.json"
+    code, out, _ = run(capsys, "--catalog", str(catalog), "export", "--format", "json", "tag:indoors", "-o", str(dest))
+    data = json.loads(dest.read_text())
+    assert code == 0 and out == "" and [d["path"] for d in data] == ["/p/cat.jpg"]
+    assert data[0]["confidences"] == {"setting|indoors": 0.7}
+    code, out, _ = run(capsys, "--catalog", str(catalog), "export", "--format", "jsonl", "-tag:indoors")
+    assert {json.loads(x)["path"] for x in out.splitlines()} == {"/p/dog.jpg", "/p/broken.jpg"}
+    code, _, err = run(capsys, "--catalog", str(catalog), "export", "--format", "csv", "tag:", "-o", str(dest))
+    assert code == 2 and "empty tag" in err and json.loads(dest.read_text()) == data  # old file untouched
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
