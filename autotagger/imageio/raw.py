@@ -20,10 +20,25 @@ FLIP_TO_ORIENTATION: MappingProxyType[int, int] = MappingProxyType(
 )
 
 
-def raw_reason(exc: BaseException) -> str:
+# How RAW containers start: TIFF (DNG, NEF, CR2, ARW, PEF...), Olympus, Panasonic, Canon CR3, Fuji.
+_RAW_MAGIC = (b"II*\0", b"MM\0*", b"IIRO", b"IIRS", b"IIU\0", b"FUJIFILMCCD-RAW")
+
+
+def _looks_like_raw(path: Path) -> bool:
+    try:
+        with open(path, "rb") as source:
+            head = source.read(16)
+    except OSError:
+        return False
+    return head.startswith(_RAW_MAGIC) or head[4:11] == b"ftypcrx"
+
+
+def raw_reason(exc: BaseException, path: Path | None = None) -> str:
     import rawpy
 
     if isinstance(exc, rawpy.LibRawFileUnsupportedError):
+        if path is not None and _looks_like_raw(path):
+            return "corrupt or truncated RAW file (LibRaw cannot open it)"
         return "not a supported RAW file (unrecognised data)"
     if isinstance(exc, rawpy.LibRawIOError):
         return "truncated or unreadable RAW file"
@@ -42,7 +57,7 @@ def open_raw(path: Path) -> Any:
     try:
         return rawpy.imread(str(path))
     except (rawpy.LibRawError, OSError, ValueError) as exc:
-        raise ImageLoadError(path, raw_reason(exc)) from None
+        raise ImageLoadError(path, raw_reason(exc, path)) from None
 
 
 def raw_orientation(raw: Any) -> int:
@@ -70,7 +85,7 @@ def decode_raw(path: Path, *, draft_box: DraftBox, max_pixels: int) -> Decoded:
     except ImageLoadError:
         raise
     except (rawpy.LibRawError, OSError, ValueError, MemoryError) as exc:
-        raise ImageLoadError(path, raw_reason(exc)) from None
+        raise ImageLoadError(path, raw_reason(exc, path)) from None
 
 
 def _preview(path: Path, raw: Any, want: tuple[int, int] | None, max_pixels: int) -> Decoded | None:
