@@ -76,7 +76,7 @@ class TagResult:
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["answers"] = [
-            {k: a[k] for k in ("question_id", "prompt", "answer", "confidence")} for a in d["answers"]
+            {k: a[k] for k in ("question_id", "prompt", "answer", "confidence", "raw")} for a in d["answers"]
         ]
         d["tags"] = [t.path for t in self.tags]
         d["tag_confidences"] = {t.path: t.confidence for t in self.tags}
