@@ -49,6 +49,19 @@ class WorkItem:
 
 
 @dataclass
+class Written:
+    """What writing one file's metadata gave (from the write pool to the model thread)."""
+
+    path: str
+    result: TagResult
+    stat: FileStat | None = None
+    content_hash: str = ""
+    info: dict[str, Any] = field(default_factory=dict)
+    changed: bool = False  # FileChangedError: the file changed while we worked; look again later
+    error: str | None = None
+
+
+@dataclass
 class WorkerConfig:
     catalog_path: str
     journal_dir: str
@@ -59,6 +72,7 @@ class WorkerConfig:
     fill_wait: float = 0.3  # wait this long for more jobs when a claim returns fewer than batch_size
     idle_wait: float = 0.2
     loader_threads: int = 2
+    write_threads: int = 4
     prefetch_batches: int = 2
     max_attempts: int = 3
     min_size: int = 224
@@ -103,6 +117,7 @@ class Worker:
         self._journal = Journal(config.journal_dir)
         self._threads: list[threading.Thread] = []
         self.fatal: str | None = None
+        self._write_pool: concurrent.futures.ThreadPoolExecutor
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -210,7 +225,18 @@ class Worker:
         by_group: dict[str, list[Any]] = {}
         for job in jobs:
             by_group.setdefault(group_key(job.path), []).append(job)
-        items = [self._plan_group(cat, group_jobs) for group_jobs in by_group.values()]
+        listings: dict[str, list[str]] = {}
+        for job in jobs:
+            folder = os.path.dirname(job.path)
+            if folder not in listings:
+                try:
+                    listings[folder] = os.listdir(folder)
+                except OSError:
+                    listings[folder] = []
+        items = [
+            self._plan_group(cat, group_jobs, listings[os.path.dirname(group_jobs[0].path)])
+            for group_jobs in by_group.values()
+        ]
         to_load = [it for it in items if not it.skip and it.reuse is None and it.error is None]
         for it, (image, error) in zip(
             to_load, pool.map(self._decode, [it.primary for it in to_load]), strict=True
@@ -228,8 +254,8 @@ class Worker:
         except Exception as exc:  # a decoder bug must not stop the queue
             return None, f"{path}: cannot decode: {one_line(exc)}"
 
-    def _plan_group(self, cat: Any, jobs: list[Any]) -> WorkItem:
-        members = set(group_members(jobs[0].path))
+    def _plan_group(self, cat: Any, jobs: list[Any], names: list[str]) -> WorkItem:
+        members = set(group_members(jobs[0].path, names))
         members.update(j.path for j in jobs if os.path.exists(j.path))
         if not members:
             return WorkItem(jobs[0].path, [], jobs, skip="vanished")
@@ -263,6 +289,9 @@ class Worker:
         from autotagger.catalog import Catalog
 
         cat = Catalog(self.config.catalog_path)
+        self._write_pool = concurrent.futures.ThreadPoolExecutor(
+            self.config.write_threads, "autotagger-write"
+        )
         try:
             while True:
                 batch = self._batches.get()
@@ -272,6 +301,7 @@ class Worker:
                     continue
                 self._process(cat, batch)
         finally:
+            self._write_pool.shutdown(wait=True)
             cat.close()
 
     def _run_model(self, items: list[WorkItem]) -> list[TagResult]:
@@ -311,64 +341,73 @@ class Worker:
             result = results[id(it)]
             if result.ok:
                 self._journal.save(it.primary, it.content_hash, result)
+        writes: dict[int, list[concurrent.futures.Future[Written]]] = {}
+        for it in batch:  # files are written in parallel (fsync-bound); recorded in order below
+            if it.skip or it.error is not None:
+                continue
+            result = it.reuse if it.reuse is not None else results[id(it)]
+            if result.ok:
+                writes[id(it)] = [self._write_pool.submit(self._write_member, m, result) for m in it.members]
         for it in batch:
             if it.skip:
                 self._finish(cat, it)
-                continue
-            if it.error is not None:
+            elif it.error is not None:
                 self._fail(cat, it, it.error)
-                continue
-            result = it.reuse if it.reuse is not None else results[id(it)]
-            if not result.ok:
+            elif id(it) not in writes:
+                result = it.reuse if it.reuse is not None else results[id(it)]
                 self._fail(cat, it, f"{it.primary}: {result.error}")
-                continue
-            self._apply(cat, it, result)
+            else:
+                self._record(cat, it, [f.result() for f in writes[id(it)]])
 
-    def _apply(self, cat: Any, it: WorkItem, result: TagResult) -> None:
+    def _write_member(self, member: str, result: TagResult) -> Written:
+        """Write one file's metadata and read back what the catalogue needs. No catalogue here: runs
+        on the write pool."""
         from autotagger.metadata import FileChangedError, MetadataError, record_from_result, write_metadata
 
-        errors: list[str] = []
-        changed = False
-        for member in it.members:
-            self.current_file = member
-            mine = dataclasses.replace(result, path=member)
-            try:
-                if self.config.write_mode != "none":
-                    write_metadata(
-                        Path(member),
-                        record_from_result(mine),
-                        mode=self.config.write_mode,
-                        sidecar_name=self.config.sidecar_name,
-                        keep_backup=self.config.keep_backup,
-                    )
-                st = FileStat.of(os.stat(member))
-                self._own_write(member, st)
-                info = _probe(member)
-                cat.record_result(
-                    mine,
-                    size=st.size,
-                    mtime=st.mtime,
-                    content_hash=content_hash(member),
-                    width=info.get("width"),
-                    height=info.get("height"),
-                    captured_at=info.get("captured_at"),
-                    camera=info.get("camera"),
+        self.current_file = member
+        mine = dataclasses.replace(result, path=member)
+        try:
+            if self.config.write_mode != "none":
+                write_metadata(
+                    Path(member),
+                    record_from_result(mine),
+                    mode=self.config.write_mode,
+                    sidecar_name=self.config.sidecar_name,
+                    keep_backup=self.config.keep_backup,
                 )
-                self.done += 1
-                self.completed_at.append(time.monotonic())
-                self._emit(
-                    FileTagged(member, mine.caption, tuple(t.path for t in mine.tags), it.reuse is not None)
-                )
-            except FileChangedError:
-                changed = True
-            except (MetadataError, OSError) as exc:
-                msg = one_line(exc)
-                errors.append(msg if member in msg else f"{member}: {msg}")
+            st = FileStat.of(os.stat(member))
+            self._own_write(member, st)
+            return Written(member, mine, st, content_hash(member), _probe(member))
+        except FileChangedError:
+            return Written(member, mine, changed=True)
+        except (MetadataError, OSError) as exc:
+            msg = one_line(exc)
+            return Written(member, mine, error=msg if member in msg else f"{member}: {msg}")
+
+    def _record(self, cat: Any, it: WorkItem, written: list[Written]) -> None:
+        errors = [w for w in written if w.error]
+        for w in written:
+            if w.error or w.changed or w.stat is None:
+                continue
+            cat.record_result(
+                w.result,
+                size=w.stat.size,
+                mtime=w.stat.mtime,
+                content_hash=w.content_hash,
+                width=w.info.get("width"),
+                height=w.info.get("height"),
+                captured_at=w.info.get("captured_at"),
+                camera=w.info.get("camera"),
+            )
+            self.done += 1
+            self.completed_at.append(time.monotonic())
+            tags = tuple(t.path for t in w.result.tags)
+            self._emit(FileTagged(w.path, w.result.caption, tags, it.reuse is not None))
         if errors:
-            self._fail(cat, it, errors[0], members=[m for m in it.members if any(m in e for e in errors)])
+            self._fail(cat, it, errors[0].error or "", members=[w.path for w in errors])
             return
         self._finish(cat, it)
-        if changed:  # the file changed under us: look at it again once it settles
+        if any(w.changed for w in written):  # the file changed under us: look at it again once it settles
             for job in it.jobs:
                 cat.enqueue(job.path, reason="changed")
         if it.content_hash:

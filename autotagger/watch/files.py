@@ -87,14 +87,16 @@ def primary_of(paths: Iterable[str]) -> str:
     return min(paths, key=lambda p: (_rank(p), p))
 
 
-def group_members(path: str) -> list[str]:
-    """Every image on disk in ``path``'s capture group (including ``path`` if it exists), sorted."""
+def group_members(path: str, names: Iterable[str] | None = None) -> list[str]:
+    """Every image on disk in ``path``'s capture group (including ``path`` if it exists), sorted.
+    ``names``: the folder's listing when the caller already has it (saves a listdir per file)."""
     folder = os.path.dirname(path) or "."
     key = group_key(path)
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return [path] if os.path.exists(path) else []
+    if names is None:
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            return [path] if os.path.exists(path) else []
     members = [os.path.join(folder, n) for n in names if is_candidate(n)]
     return sorted(m for m in members if group_key(m) == key)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from autotagger.watch.settle import FileStat
 
 MTIME_TOLERANCE = 1e-3  # seconds; catalogues may store mtime as a float
+TAGGED = "tagged"  # the catalogue's status for an image with a model result
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class KnownFile:
     size: int
     mtime: float
     content_hash: str | None
-    status: str  # "done", "failed", "pending", ...
+    status: str  # "tagged", "failed", "pending"
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def plan_reconcile(
     ]
     gone_by_hash: dict[str, KnownFile] = {}
     for g in gone:
-        if g.content_hash and g.status == "done":
+        if g.content_hash and g.status == TAGGED:
             gone_by_hash.setdefault(g.content_hash, g)
 
     def digest(path: str) -> str | None:
@@ -104,7 +105,7 @@ def plan_reconcile(
         h = digest(path)
         if h is None:
             continue
-        if k.content_hash is not None and h == k.content_hash and k.status == "done":
+        if k.content_hash is not None and h == k.content_hash and k.status == TAGGED:
             plan.touched.append((path, h))
         else:
             plan.changed.append(path)

@@ -1,0 +1,109 @@
+"""Files/s through the whole pipeline (scan, queue, decode, stub model, write metadata, record, finish)
+with a model that answers instantly, for embed and sidecar modes, beside the time to plain-copy the
+same bytes. Settle is off (``--once`` path: a reconcile scan queues everything).
+
+    python benchmarks/pipeline.py [--files 1000] [--size 1024x768] [--save]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from PIL import Image
+
+from autotagger.engine.fake import FakeTagger
+from autotagger.service.service import Service, ServiceOptions
+
+
+def make_sources(folder: Path, n: int, size: tuple[int, int]) -> int:
+    folder.mkdir(parents=True)
+    total = 0
+    base = Image.effect_noise(size, 40).convert("RGB")
+    for i in range(n):
+        buf = io.BytesIO()
+        img = base.copy()
+        img.putpixel((i % size[0], (i // size[0]) % size[1]), (i % 256, 0, 0))
+        img.save(buf, "JPEG", quality=90)
+        (folder / f"IMG_{i:05d}.jpg").write_bytes(buf.getvalue())
+        total += len(buf.getvalue())
+    return total
+
+
+def plain_copy(src: Path, dst: Path) -> float:
+    t = time.perf_counter()
+    dst.mkdir()
+    for p in sorted(src.iterdir()):
+        with open(p, "rb") as fi, open(dst / p.name, "wb") as fo:
+            shutil.copyfileobj(fi, fo)
+            fo.flush()
+            os.fsync(fo.fileno())  # our writer fsyncs too: compare like with like
+    return time.perf_counter() - t
+
+
+def run_pipeline(src: Path, work: Path, mode: str, batch: int) -> tuple[float, int]:
+    photos = work / f"photos-{mode}"
+    shutil.copytree(src, photos)
+    tagger = FakeTagger()
+    opts = ServiceOptions(
+        catalog_path=str(work / f"catalog-{mode}.sqlite3"),
+        folders=[str(photos)],
+        once=True,
+        write_mode=mode,
+        settle_seconds=0.0,
+        batch_size=batch,
+        fill_wait=0.0,
+    )
+    t = time.perf_counter()
+    failed = Service(opts, lambda: tagger).run()
+    elapsed = time.perf_counter() - t
+    if failed or tagger.images_seen != len(list(src.iterdir())):
+        raise SystemExit(f"{mode}: {failed} failed, model saw {tagger.images_seen}")
+    return elapsed, tagger.images_seen
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--files", type=int, default=1000)
+    ap.add_argument("--size", default="1024x768")
+    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--modes", default="embed,sidecar", help="comma-separated write modes (embed, sidecar, both, none)")
+    ap.add_argument("--save", action="store_true", help="also write benchmarks/results/pipeline-<date>.txt")
+    args = ap.parse_args(argv)
+    w, h = (int(x) for x in args.size.lower().split("x"))
+    lines = []
+    with tempfile.TemporaryDirectory(prefix="autotagger-bench-") as tmp:
+        work = Path(tmp)
+        nbytes = make_sources(work / "src", args.files, (w, h))
+        lines.append(
+            f"pipeline benchmark: {args.files} JPEGs {w}x{h}, {nbytes / 1e6:.1f} MB, batch {args.batch_size}, "
+            f"stub model (instant), settle off; {platform.platform()}, python {platform.python_version()}, "
+            f"{os.cpu_count()} cpus"
+        )
+        t = plain_copy(work / "src", work / "copy")
+        lines.append(
+            f"  plain copy (+fsync)   {t:7.2f} s  {args.files / t:8.1f} files/s  {nbytes / 1e6 / t:7.1f} MB/s"
+        )
+        for mode in args.modes.split(","):
+            t, n = run_pipeline(work / "src", work, mode, args.batch_size)
+            lines.append(
+                f"  pipeline {mode:<8}     {t:7.2f} s  {n / t:8.1f} files/s  {nbytes / 1e6 / t:7.1f} MB/s"
+            )
+    text = "\n".join(lines)
+    print(text)
+    if args.save:
+        out = Path(__file__).parent / "results" / f"pipeline-{time.strftime('%Y%m%d-%H%M%S')}.txt"
+        out.write_text(text + "\n", encoding="utf-8")
+        print(f"saved {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
