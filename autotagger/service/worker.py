@@ -29,7 +29,7 @@ from autotagger.service.events import Event, FileFailed, FileTagged, Notice
 from autotagger.service.journal import Journal
 from autotagger.service.results import result_from_record, up_to_date
 from autotagger.types import TagResult
-from autotagger.watch.files import group_members, primary_of
+from autotagger.watch.files import group_key, is_candidate, primary_of
 from autotagger.watch.hashing import content_hash
 from autotagger.watch.settle import FileStat
 
@@ -220,23 +220,20 @@ class Worker:
     def _prepare(
         self, cat: Any, jobs: list[Any], pool: concurrent.futures.ThreadPoolExecutor
     ) -> list[WorkItem]:
-        from autotagger.watch.files import group_key
-
         by_group: dict[str, list[Any]] = {}
         for job in jobs:
             by_group.setdefault(group_key(job.path), []).append(job)
-        listings: dict[str, list[str]] = {}
-        for job in jobs:
-            folder = os.path.dirname(job.path)
-            if folder not in listings:
-                try:
-                    listings[folder] = os.listdir(folder)
-                except OSError:
-                    listings[folder] = []
-        items = [
-            self._plan_group(cat, group_jobs, listings[os.path.dirname(group_jobs[0].path)])
-            for group_jobs in by_group.values()
-        ]
+        index: dict[str, list[str]] = {}  # capture group key -> members on disk, one listdir per folder
+        for folder in {os.path.dirname(job.path) for job in jobs}:
+            try:
+                names = os.listdir(folder)
+            except OSError:
+                continue
+            for name in names:
+                if is_candidate(name):
+                    p = os.path.join(folder, name)
+                    index.setdefault(group_key(p), []).append(p)
+        items = [self._plan_group(cat, js, index.get(key, [])) for key, js in by_group.items()]
         to_load = [it for it in items if not it.skip and it.reuse is None and it.error is None]
         for it, (image, error) in zip(
             to_load, pool.map(self._decode, [it.primary for it in to_load]), strict=True
@@ -254,8 +251,8 @@ class Worker:
         except Exception as exc:  # a decoder bug must not stop the queue
             return None, f"{path}: cannot decode: {one_line(exc)}"
 
-    def _plan_group(self, cat: Any, jobs: list[Any], names: list[str]) -> WorkItem:
-        members = set(group_members(jobs[0].path, names))
+    def _plan_group(self, cat: Any, jobs: list[Any], on_disk: list[str]) -> WorkItem:
+        members = set(on_disk)
         members.update(j.path for j in jobs if os.path.exists(j.path))
         if not members:
             return WorkItem(jobs[0].path, [], jobs, skip="vanished")
