@@ -169,3 +169,33 @@ def test_parse_query_shapes() -> None:
     with pytest.raises(QueryError):
         parse_query('say "hi"" there')  # three quotes
     assert parse_query("! ... -").empty
+
+
+def test_plans_agree_and_windows_widen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Driving from a selective filter, scanning, and ranking in small windows give the same hits."""
+    import autotagger.catalog.planner as planner
+
+    with Catalog(tmp_path / "c.sqlite3") as cat:
+        for i in range(60):
+            cat.record_result(
+                result(f"/w/{i // 20}/{i}.jpg", caption=f"dog number {i}" + (" dog dog" if i % 9 == 0 else ""),
+                       tags=("animal|dog", f"n|{i % 5}")),
+                captured_at=f"20{10 + i // 10}-01-01", camera="Leica M" if i == 3 else "Canon",
+            )
+        queries = ["dog camera:leica", "dog tag:n|3", "tag:n|3 after:2013", "dog folder:/w/1 -tag:n|0",
+                   "number before:2012", "tag:dog -dog", "dog -number"]
+        results = {}
+        for drive, window in ((10**6, 10**6), (1, 10**6), (10**6, 2), (1, 2)):
+            monkeypatch.setattr(planner, "DRIVE_LIMIT", drive)
+            monkeypatch.setattr(planner, "RANK_WINDOW", window)
+            results[(drive, window)] = {
+                q: (cat.count(q), {h.path for h in cat.search(q, limit=100)}, cat.search(q, limit=1)) for q in queries
+            }
+        first = results[(10**6, 10**6)]
+        assert first["dog camera:leica"][0] == 1 and first["dog tag:n|3"][0] == 12
+        for got in results.values():
+            for q in queries:
+                assert got[q][:2] == first[q][:2], q
+                assert len(got[q][2]) == min(1, first[q][0]), q  # a window never leaves a page short
+        # with everything in one window, the best bm25 hit comes first
+        assert first["dog tag:n|3"][2][0].path.endswith("/18.jpg")

@@ -1,0 +1,180 @@
+"""Turns a parsed query into SQL that stays fast on a million images.
+
+- Words go to FTS5 (``MATCH``, ranked by bm25). Ranking every match of a common word is
+  O(matches), so a search ranks the newest ``RANK_WINDOW`` matches first and widens the window
+  (x16, then everything) only when that does not fill the page. ``count`` is always exact.
+- Filters that can use an index (a tag, a date range, a folder) are "drivers": when the most
+  selective one matches fewer than ``DRIVE_LIMIT`` images the query starts from it (and an FTS
+  query is confined to its rowid range); otherwise images are scanned newest first until the
+  page is full, which is quick exactly because the filter is common.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from autotagger.catalog._base import CatalogBase, folder_range
+from autotagger.catalog.errors import CatalogError, QueryError
+from autotagger.catalog.query import ParsedQuery, parse_query
+
+DRIVE_LIMIT = 20_000
+RANK_WINDOW = 3_000
+
+
+def like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass
+class Plan:
+    match: str | None  # FTS5 expression (positive words), or None
+    where: list[str] = field(default_factory=list)  # conditions on images ``i``
+    params: list[Any] = field(default_factory=list)
+    driver: tuple[str, tuple[Any, ...]] | None = None  # SELECT of candidate image ids
+    empty: bool = False  # nothing can match
+
+
+class PlannerMixin(CatalogBase):
+    def _tag_ids_matching(self, tag: str) -> list[int]:
+        """tag:a|b matches that path and its children; tag:b matches b at any level."""
+        c = self._conn
+        if "|" in tag:
+            rows = c.execute(
+                "SELECT id FROM tag_names WHERE path = ? OR substr(path, 1, ?) = ? COLLATE NOCASE",
+                (tag, len(tag) + 1, tag + "|"),
+            )
+        else:
+            rows = c.execute(
+                "SELECT id FROM tag_names WHERE '|' || path || '|' LIKE ? ESCAPE '\\'",
+                (f"%|{like_escape(tag)}|%",),
+            )
+        return [int(r[0]) for r in rows]
+
+    def _estimate(self, sql: str, params: tuple[Any, ...]) -> int:
+        """How many ids ``sql`` yields, counting no further than DRIVE_LIMIT."""
+        row = self._conn.execute(f"SELECT count(*) FROM ({sql} LIMIT ?)", (*params, DRIVE_LIMIT)).fetchone()
+        return int(row[0])
+
+    def _plan(self, q: ParsedQuery) -> Plan:
+        plan = Plan(match=q.fts_match)
+        drivers: list[tuple[str, tuple[Any, ...]]] = []
+        for tag in q.tags:
+            ids = self._tag_ids_matching(tag)
+            if not ids:
+                plan.empty = True
+                return plan
+            marks = ",".join("?" * len(ids))
+            plan.where.append(
+                f"EXISTS (SELECT 1 FROM image_tags t WHERE t.image_id = i.id AND t.tag_id IN ({marks}))"
+            )
+            plan.params.extend(ids)
+            drivers.append((f"SELECT image_id AS id FROM image_tags WHERE tag_id IN ({marks})", tuple(ids)))
+        for tag in q.not_tags:
+            ids = self._tag_ids_matching(tag)
+            if ids:
+                marks = ",".join("?" * len(ids))
+                plan.where.append(
+                    f"NOT EXISTS (SELECT 1 FROM image_tags t WHERE t.image_id = i.id AND t.tag_id IN ({marks}))"
+                )
+                plan.params.extend(ids)
+        for folders, neg in ((q.folders, False), (q.not_folders, True)):
+            for folder in folders:
+                base, lo, hi = folder_range(folder)
+                cond = "(i.folder = ? OR (i.folder >= ? AND i.folder < ?))"
+                plan.where.append(f"NOT {cond}" if neg else cond)
+                plan.params.extend((base, lo, hi))
+                if not neg:
+                    drivers.append(
+                        ("SELECT id FROM images WHERE folder = ? OR (folder >= ? AND folder < ?)", (base, lo, hi))
+                    )
+        for cameras, neg in ((q.cameras, False), (q.not_cameras, True)):
+            for camera in cameras:
+                cond = "i.camera LIKE ? ESCAPE '\\'"
+                plan.where.append(f"coalesce(NOT {cond}, 1)" if neg else cond)
+                plan.params.append(f"%{like_escape(camera)}%")
+        if q.after or q.before:
+            conds, args = [], []
+            if q.after:
+                conds.append("captured_at >= ?")
+                args.append(q.after)
+            if q.before:
+                conds.append("captured_at < ?")
+                args.append(q.before)
+            plan.where.extend(f"i.{cond}" for cond in conds)
+            plan.params.extend(args)
+            drivers.append((f"SELECT id FROM images WHERE {' AND '.join(conds)}", tuple(args)))
+        if q.fts_exclude:
+            plan.where.append("i.id NOT IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)")
+            plan.params.append(q.fts_exclude)
+        best = DRIVE_LIMIT
+        for driver in drivers:
+            n = self._estimate(*driver)
+            if n == 0:
+                plan.empty = True
+                return plan
+            if n < best:
+                best, plan.driver = n, driver
+        return plan
+
+    def _run(
+        self, plan: Plan, what: str, tail: str, tail_params: tuple[Any, ...], *, window: int | None = None
+    ) -> tuple[list[Any], bool]:
+        """Rows of ``what`` for the plan, and whether a rank window cut off older matches."""
+        c = self._conn
+        where, params = list(plan.where), list(plan.params)
+        truncated = False
+        if plan.match is not None:
+            sql = f"SELECT {what} FROM images_fts f CROSS JOIN images i ON i.id = f.rowid WHERE images_fts MATCH ?"
+            params.insert(0, plan.match)
+            bounds: tuple[Any, ...] = ()
+            if plan.driver is not None:  # confine FTS to the rowid range of the selective filter
+                bounds = tuple(
+                    c.execute(f"SELECT min(id), max(id) FROM ({plan.driver[0]})", plan.driver[1]).fetchone()
+                )
+                where += ["f.rowid >= ?", "f.rowid <= ?"]
+                params += list(bounds)
+            if window is not None:  # the rowid of the window-th newest match, if there are more
+                extra = " AND rowid >= ? AND rowid <= ?" if bounds else ""
+                row = c.execute(
+                    f"SELECT rowid FROM images_fts WHERE images_fts MATCH ?{extra} ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+                    (plan.match, *bounds, window - 1),
+                ).fetchone()
+                if row is not None:
+                    where.append("f.rowid >= ?")
+                    params.append(int(row[0]))
+                    truncated = True
+        elif plan.driver is not None:
+            sql = f"SELECT {what} FROM images i WHERE i.id IN ({plan.driver[0]})"
+            params = [*plan.driver[1], *params]
+        else:
+            sql = f"SELECT {what} FROM images i WHERE 1"
+        if where:
+            sql += " AND " + " AND ".join(where)
+        return c.execute(sql + tail, (*params, *tail_params)).fetchall(), truncated
+
+    def _query(
+        self, query: str, what: str, tail: str, tail_params: tuple[Any, ...], *, need: int | None = None
+    ) -> list[Any]:
+        """Run ``query``; with ``need`` (rows wanted), rank within widening windows of newest matches."""
+        q = parse_query(query)
+        try:
+            with self._read():
+                plan = self._plan(q)
+                if plan.empty:
+                    return []
+                windows: tuple[int | None, ...] = (None,)
+                if need is not None and plan.match is not None:
+                    windows = (max(RANK_WINDOW, 4 * need), max(RANK_WINDOW, 4 * need) * 16, None)
+                rows: list[Any] = []
+                for window in windows:
+                    rows, truncated = self._run(plan, what, tail, tail_params, window=window)
+                    if not truncated or (need is not None and len(rows) >= need):
+                        break
+                return rows
+        except sqlite3.OperationalError as exc:
+            text = str(exc).lower()
+            if "fts5" in text:
+                raise QueryError(f"cannot search for {query!r}: {exc}") from None
+            raise CatalogError(f"search failed: {exc}") from None
