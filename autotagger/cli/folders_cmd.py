@@ -1,0 +1,57 @@
+"""autotagger folders add|remove|list: the folders the service watches, remembered in the catalogue."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from autotagger.cli.common import EXIT_OK, EXIT_USAGE, CliError, emit_json, load_settings_from_args
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("folders", help="add, remove or list the folders the service watches", description=__doc__)
+    verbs = p.add_subparsers(dest="verb", metavar="add|remove|list", required=True)
+    add = verbs.add_parser("add", help="remember folders to watch")
+    add.add_argument("dirs", nargs="+", metavar="DIR")
+    add.add_argument("--no-recursive", action="store_true", help="only the folder itself, not sub-folders")
+    rm = verbs.add_parser("remove", help="stop watching folders (their images stay in the catalogue)")
+    rm.add_argument("dirs", nargs="+", metavar="DIR")
+    ls = verbs.add_parser("list", help="show the watched folders")
+    ls.add_argument("--json", action="store_true", help="JSON Lines")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from autotagger.catalog import Catalog, CatalogError
+
+    settings = load_settings_from_args(args)
+    try:
+        cat = Catalog(settings.catalog_path)
+    except CatalogError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        known = {f.path: f for f in cat.list_folders()}
+        if args.verb == "add":
+            for d in args.dirs:
+                path = os.path.abspath(os.path.expanduser(d))
+                if not os.path.isdir(path):
+                    raise CliError(f"{path}: not a folder", EXIT_USAGE)
+                cat.add_folder(path, recursive=not args.no_recursive)
+                print(f"watching {path}")
+        elif args.verb == "remove":
+            for d in args.dirs:
+                path = os.path.abspath(os.path.expanduser(d))
+                if path not in known:
+                    raise CliError(f"{path}: not a watched folder", EXIT_USAGE)
+                cat.remove_folder(path)
+                print(f"no longer watching {path}")
+        else:
+            for f in cat.list_folders():
+                missing = not os.path.isdir(f.path)
+                if args.json:
+                    emit_json({"path": f.path, "recursive": f.recursive, "added_at": f.added_at, "missing": missing})
+                else:
+                    print(f.path + ("" if f.recursive else "  (not recursive)") + ("  (missing)" if missing else ""))
+    finally:
+        cat.close()
+    return EXIT_OK

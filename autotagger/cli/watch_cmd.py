@@ -1,0 +1,131 @@
+"""autotagger watch DIR...: watch folders and tag new photos as they arrive (foreground)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+from autotagger.cli.common import (
+    EXIT_OK,
+    EXIT_SOME_FAILED,
+    EXIT_USAGE,
+    CliError,
+    emit_json,
+    is_tty,
+    print_warning,
+)
+
+
+def add_service_options(p: argparse.ArgumentParser) -> None:
+    from autotagger.cli.tag_cmd import add_model_options, add_write_options
+
+    p.add_argument("--settle", type=float, metavar="SECONDS",
+                   help="a file is tagged once its size and mtime are stable this long (default 2)")
+    p.add_argument("--poll", action="store_true", default=None,
+                   help="poll instead of inotify (network shares; also the fallback when inotify runs out)")
+    p.add_argument("--json", action="store_true", help="one JSON object per tagged/failed file on stdout")
+    add_model_options(p)
+    add_write_options(p)
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("watch", help="watch folders and tag new photos as they arrive", description=__doc__)
+    p.add_argument("dirs", nargs="+", metavar="DIR", help="folders to watch")
+    p.add_argument("-r", "--recursive", action=argparse.BooleanOptionalAction, default=None,
+                   help="watch sub-folders too (default on)")
+    p.add_argument("--once", action="store_true", help="tag what is there now, then exit (for cron and scripts)")
+    add_service_options(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    dirs = [os.path.abspath(d) for d in args.dirs]
+    for d in dirs:
+        if not os.path.isdir(d):
+            raise CliError(f"{d}: not a folder", EXIT_USAGE)
+    return run_service(args, dirs, headless=False)
+
+
+def run_service(args: argparse.Namespace, folders: Sequence[str] | None, headless: bool) -> int:
+    """Shared by watch and service: build the settings and the service, show progress, map exits."""
+    from autotagger.cli.common import quiet_libraries
+    from autotagger.cli.tag_cmd import settings_from
+
+    quiet_libraries(getattr(args, "verbose", False))
+    settings = settings_from(args)
+    settings = settings.replace(
+        settle_seconds=args.settle, poll=args.poll, recursive=getattr(args, "recursive", None)
+    )
+    from autotagger.catalog import AlreadyRunning, CatalogError
+    from autotagger.service.events import FileFailed, FileTagged, Notice, StateChanged
+    from autotagger.service.service import Service, ServiceOptions
+
+    opts = ServiceOptions(
+        catalog_path=str(settings.catalog_path),
+        folders=folders,
+        recursive=settings.recursive,
+        write_mode=settings.write,
+        sidecar_name=settings.sidecar_name,
+        keep_backup=settings.keep_backup,
+        batch_size=settings.batch_size,
+        settle_seconds=settings.settle_seconds,
+        poll=settings.poll,
+        once=bool(getattr(args, "once", False)),
+    )
+
+    def make_tagger():
+        from autotagger.engine.blip2 import Blip2Tagger
+
+        return Blip2Tagger.from_settings(settings)
+
+    service = Service(opts, make_tagger)
+    live = is_tty() and not headless and not args.json
+    shown = {"line": False}
+
+    def clear() -> None:
+        if shown["line"]:
+            sys.stderr.write("\r\x1b[K")
+            shown["line"] = False
+
+    def on_event(ev: object) -> None:
+        if isinstance(ev, FileTagged) and args.json:
+            emit_json({"path": ev.path, "ok": True, "caption": ev.caption, "tags": list(ev.tags), "reused": ev.reused})
+        elif isinstance(ev, FileFailed):
+            if args.json:
+                emit_json({"path": ev.path, "ok": False, "error": ev.error, "will_retry": ev.will_retry})
+            clear()
+            print_warning(ev.error + (" (will retry)" if ev.will_retry else ""))
+        elif isinstance(ev, Notice):
+            clear()
+            print_warning(ev.message) if ev.level != "info" else print(f"autotagger: {ev.message}", file=sys.stderr)
+        elif isinstance(ev, StateChanged) and live:
+            s = ev.state
+            state = "paused" if s.paused else f"{s.images_per_s:.1f}/s"
+            current = os.path.basename(s.current_file) if s.current_file else "idle"
+            sys.stderr.write(f"\r\x1b[Kqueue {s.queue_length}  done {s.done}  failed {s.failed}  {state}  {current}")
+            sys.stderr.flush()
+            shown["line"] = True
+
+    service.subscribe(on_event)
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, lambda *_: service.stop())
+    try:
+        failed = service.run()
+    except AlreadyRunning as exc:
+        raise CliError(f"{exc} (stop it first, or use its control: autotagger service --pause/--stop)") from None
+    except CatalogError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        clear()
+    if service.exit_error:
+        raise CliError(service.exit_error)
+    snap = service.snapshot()
+    if not args.json:
+        print(f"autotagger: {snap.done} tagged, {snap.failed} failed", file=sys.stderr)
+    return EXIT_SOME_FAILED if failed else EXIT_OK
