@@ -107,7 +107,9 @@ class DetailPane(QWidget):
             self.meta_labels[key] = lab
             self.meta.addRow(key + ":", lab)
 
-        body = QWidget()
+        self.tags.setMaximumHeight(180)
+        self.answers.setMaximumHeight(200)
+        body = self.body = QWidget()
         lay = QVBoxLayout(body)
         lay.addWidget(self.preview)
         lay.addWidget(self.name)
@@ -188,7 +190,9 @@ class DetailPane(QWidget):
         self.tags.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.answers.setRowCount(len(rec.answers))
         for r, a in enumerate(rec.answers):
-            self.answers.setItem(r, 0, QTableWidgetItem(a.prompt or a.question_id))
+            q = QTableWidgetItem(a.question_id.replace("_", " "))
+            q.setToolTip(a.prompt)
+            self.answers.setItem(r, 0, q)
             self.answers.setItem(r, 1, QTableWidgetItem(a.answer))
             self.answers.setItem(r, 2, QTableWidgetItem(_fmt_conf(a.confidence)))
         m = self.meta_labels

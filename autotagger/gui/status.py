@@ -268,4 +268,4 @@ class StatusBar(QStatusBar):
         self.pause.blockSignals(False)
 
     def set_count(self, shown: int, total: int) -> None:
-        self.count.setText(f"{total:,} images" if total >= 0 else "searching…")
+        self.count.setText(f"{total:,} images  |" if total >= 0 else "searching…  |")

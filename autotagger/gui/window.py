@@ -80,7 +80,7 @@ class MainWindow(QMainWindow):
         self.grid.setLayoutMode(QListView.LayoutMode.Batched)
         self.grid.setBatchSize(200)
         self.grid.setIconSize(self.thumbs.size())
-        self.grid.setGridSize(QSize(self.thumbs.edge + 24, self.thumbs.edge + 40))
+        self.grid.setGridSize(QSize(self.thumbs.edge + 20, self.thumbs.edge + 30))
         self.grid.setSpacing(4)
         self.grid.setWordWrap(False)
         self.grid.setTextElideMode(Qt.TextElideMode.ElideMiddle)
