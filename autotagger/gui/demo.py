@@ -122,7 +122,7 @@ def make_demo_catalog(root: Path, n: int = 84, seed: int = 7) -> tuple[Path, lis
     cameras = ("FUJIFILM X-T5", "Canon EOS R6", "SONY ILCE-7M4", "NIKON Z 6_2")
     for i in range(n):
         kind = kinds[i % len(kinds)]
-        folder = photos / ("2026-0%d" % (1 + i // 30))
+        folder = photos / f"2026-0{1 + i // 30}"
         folder.mkdir(parents=True, exist_ok=True)
         p = folder / f"DSCF{4100 + i:04d}.JPG"
         draw(kind, rnd).save(p, quality=88)
@@ -165,7 +165,7 @@ def screenshots(out: Path) -> int:
     from autotagger.gui.settings_dialog import SettingsDialog
     from autotagger.gui.window import MainWindow
 
-    app = ensure_app()
+    ensure_app()
     root = Path(tempfile.mkdtemp(prefix="autotagger-demo-"))
     cat, paths = make_demo_catalog(root)
     settings = Settings(catalog=str(cat), folders=[str(root / "Pictures" / "2026")])

@@ -15,7 +15,7 @@ from autotagger.config import Settings
 
 pytest.importorskip("PySide6")
 
-from autotagger.gui.compat import protect_singletons  # noqa: E402
+from autotagger.gui.compat import protect_singletons
 
 protect_singletons()  # see autotagger/gui/compat.py: PySide6 6.12 refcount bug
 
