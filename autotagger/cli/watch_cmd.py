@@ -94,8 +94,8 @@ def run_service(args: argparse.Namespace, folders: Sequence[str] | None, headles
         if isinstance(ev, FileTagged) and args.json:
             emit_json({"path": ev.path, "ok": True, "caption": ev.caption, "tags": list(ev.tags), "reused": ev.reused})
         elif isinstance(ev, FileFailed):
-            if args.json:
-                emit_json({"path": ev.path, "ok": False, "error": ev.error, "will_retry": ev.will_retry})
+            if args.json and not ev.will_retry:  # one line per file: its final outcome
+                emit_json({"path": ev.path, "ok": False, "error": ev.error})
             clear()
             print_warning(ev.error + (" (will retry)" if ev.will_retry else ""))
         elif isinstance(ev, Notice):
