@@ -111,7 +111,10 @@ class FolderWatcher:
                 if exc.errno in (errno.ENOSPC, errno.EMFILE) and not self.poll:
                     self._note(INOTIFY_LIMIT_HINT)
                     self._switch_to_polling_locked()
-                    return folder in self._watched
+                    self._watched[folder] = self._observer.schedule(
+                        _Handler(self.events.put), folder, recursive=self.recursive
+                    )
+                    return True
                 self._note(f"{folder}: cannot watch: {exc.strerror or exc}")
                 return False
 

@@ -185,13 +185,13 @@ def test_reconcile_plan(tmp_path: Path) -> None:
     known = {
         k.path: k
         for k in (
-            KnownFile(f"{root}/same.jpg", 2, 2.0, "h-same", "done"),
-            KnownFile(f"{root}/edited.jpg", 3, 3.0, "h-old", "done"),
-            KnownFile(f"{root}/touched.jpg", 4, 4.0, "h-touch", "done"),
-            KnownFile(f"{root}/old-name.jpg", 5, 5.0, "h-moved", "done"),
-            KnownFile(f"{root}/deleted.jpg", 6, 6.0, "h-del", "done"),
-            KnownFile(f"{root}/card/x.jpg", 7, 7.0, "h-card", "done"),
-            KnownFile("/elsewhere/y.jpg", 8, 8.0, "h-else", "done"),
+            KnownFile(f"{root}/same.jpg", 2, 2.0, "h-same", "tagged"),
+            KnownFile(f"{root}/edited.jpg", 3, 3.0, "h-old", "tagged"),
+            KnownFile(f"{root}/touched.jpg", 4, 4.0, "h-touch", "tagged"),
+            KnownFile(f"{root}/old-name.jpg", 5, 5.0, "h-moved", "tagged"),
+            KnownFile(f"{root}/deleted.jpg", 6, 6.0, "h-del", "tagged"),
+            KnownFile(f"{root}/card/x.jpg", 7, 7.0, "h-card", "tagged"),
+            KnownFile("/elsewhere/y.jpg", 8, 8.0, "h-else", "tagged"),
         )
     }
     hashes = {

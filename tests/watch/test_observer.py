@@ -1,0 +1,77 @@
+"""The watchdog wrapper: events become plain paths; the inotify limit falls back to polling (and says
+so); a folder that vanishes is dropped and reported."""
+
+from __future__ import annotations
+
+import errno
+import queue
+import shutil
+from pathlib import Path
+
+import pytest
+
+from autotagger.watch.observer import FolderWatcher, PathEvent
+
+
+def next_event(w: FolderWatcher, kind: str, timeout: float = 10.0) -> PathEvent:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            ev = w.events.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        if ev.kind == kind:
+            return ev
+    raise AssertionError(f"no {kind} event within {timeout} s")
+
+
+def test_events_for_images_only(tmp_path: Path) -> None:
+    w = FolderWatcher()
+    w.start([str(tmp_path)])
+    try:
+        (tmp_path / "notes.txt").write_text("x")
+        (tmp_path / "a.jpg.autotagger-tmp").write_bytes(b"x")
+        (tmp_path / "a.jpg").write_bytes(b"x")
+        assert next_event(w, "changed").path == str(tmp_path / "a.jpg")
+        (tmp_path / "a.jpg").rename(tmp_path / "b.jpg")
+        assert next_event(w, "deleted").path == str(tmp_path / "a.jpg")
+        assert next_event(w, "changed").path == str(tmp_path / "b.jpg")
+    finally:
+        w.stop()
+
+
+def test_inotify_limit_falls_back_to_polling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from watchdog.observers import Observer
+
+    def full(self: object, *a: object, **k: object) -> None:
+        raise OSError(errno.ENOSPC, "inotify watch limit reached")
+
+    monkeypatch.setattr(Observer, "schedule", full)
+    w = FolderWatcher(poll_interval=0.1)
+    w.start([str(tmp_path)])
+    try:
+        assert w.polling and w.watched() == [str(tmp_path)]
+        assert any("fs.inotify.max_user_watches" in n for n in w.notices)
+        (tmp_path / "c.jpg").write_bytes(b"x")
+        assert next_event(w, "changed").path == str(tmp_path / "c.jpg")
+    finally:
+        w.stop()
+
+
+def test_vanished_folder_is_dropped_and_reported(tmp_path: Path) -> None:
+    card = tmp_path / "card"
+    card.mkdir()
+    w = FolderWatcher(poll=True, poll_interval=0.1)
+    w.start([str(card), str(tmp_path / "never-there")])
+    try:
+        assert w.watched() == [str(card)]
+        assert any("never-there" in n and "missing" in n for n in w.notices)
+        shutil.rmtree(card)
+        assert w.check() == [str(card)]
+        assert w.watched() == [] and any("disappeared" in n for n in w.notices)
+        card.mkdir()
+        assert w.add(str(card)) and w.watched() == [str(card)]
+    finally:
+        w.stop()
