@@ -162,6 +162,7 @@ class Service:
             cat = Catalog(self.options.catalog_path)
             try:
                 cat.release_claimed()
+                self._queue_length = cat.pending_count()
             finally:
                 cat.close()
             self._write_state(running=False)

@@ -180,3 +180,21 @@ def test_pause_resume_and_stop_through_the_control_channel(tmp_path: Path) -> No
         assert not running.thread.is_alive()
     state = control.read_state(cat_path)
     assert state is not None and not state.running and state.done == 1
+
+
+def test_journaled_result_is_applied_without_the_model(tmp_path: Path) -> None:
+    """A crash after the model answered and before the catalogue recorded: the journal's result is used."""
+    from autotagger.service.journal import Journal
+    from autotagger.types import Tag, TagResult
+    from autotagger.watch.hashing import content_hash
+
+    photos, log = tmp_path / "photos", tmp_path / "calls.log"
+    photos.mkdir()
+    f = make_jpeg(photos / "a.jpg", 1)
+    journal = Journal(str(tmp_path / "catalog.sqlite3") + ".journal")
+    journal.save(str(f), content_hash(f), TagResult(str(f), caption="from the journal", tags=(Tag("x|y"),)))
+    run_once(tmp_path, photos, log)
+    assert model_calls(log)[str(f)] == 0
+    assert catalog_rows(tmp_path / "catalog.sqlite3")[str(f)].caption == "from the journal"
+    assert read_metadata(f).caption == "from the journal"
+    assert len(journal) == 0  # removed once the job finished
