@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from autotagger.catalog._base import (
@@ -19,6 +20,15 @@ from autotagger.types import TagResult
 
 RecordItem = TagResult | tuple[TagResult, FileInfo]
 TagRow = tuple[int, int, int | None, int | None]
+FtsDoc = tuple[int, str, str, str, str]  # rowid, caption, tags_text, name, folder
+
+
+@dataclass
+class Batch:
+    tags: list[TagRow] = field(default_factory=list)
+    docs: list[FtsDoc] = field(default_factory=list)
+    models: set[int] = field(default_factory=set)
+
 _INSERT_TAGS = "INSERT INTO image_tags (image_id, tag_id, source, conf, question_ref) VALUES (?, ?, 0, ?, ?)"
 
 
@@ -49,12 +59,14 @@ class ImagesMixin(CatalogBase):
         with self._write() as c:
             row = c.execute("SELECT id, size, mtime FROM images WHERE path = ?", (path,)).fetchone()
             if row is None:
-                got = c.execute(
+                cur = c.execute(
                     "INSERT INTO images (path, folder, name, size, mtime, content_hash, status, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?) RETURNING id",
+                    "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
                     (path, folder, name, size, mtime, content_hash, now),
-                ).fetchone()
-                return int(got[0])
+                )
+                new_id = int(cur.lastrowid or 0)
+                self._index_new([(new_id, "", "", name, folder)])
+                return new_id
             image_id = int(row[0])
             if row[1] != size or row[2] != mtime:
                 c.execute(
@@ -91,20 +103,18 @@ class ImagesMixin(CatalogBase):
         it = iter(items)
         while True:
             done = False
-            with self._write() as c:
+            with self._write():
                 now = now_iso()
-                pending: list[TagRow] = []
-                models: set[int] = set()
+                batch = Batch()
                 for _ in range(batch_size):
                     item = next(it, None)
                     if item is None:
                         done = True
                         break
                     result, info = item if isinstance(item, tuple) else (item, FileInfo())
-                    self._record_one(result, info, now, pending, models)
+                    self._record_one(result, info, now, batch)
                     n += 1
-                c.executemany(_INSERT_TAGS, pending)
-                self._touch_models(models, now)
+                self._flush(batch, now)
             if done:
                 return n
 
@@ -113,15 +123,39 @@ class ImagesMixin(CatalogBase):
         with self._write():
             return self._record_failure(path, error, now_iso())
 
-    def _record_failure(self, path: str, error: str, now: str) -> int:
+    def _record_failure(self, path: str, error: str, now: str, batch: Batch | None = None) -> int:
+        if batch is not None:
+            self._flush(batch, now)
+        c = self._conn
         folder, name = split_path(path)
-        row = self._conn.execute(
+        cur = c.execute(
             "INSERT INTO images (path, folder, name, status, error, updated_at) VALUES (?, ?, ?, 'failed', ?, ?) "
-            "ON CONFLICT (path) DO UPDATE SET status = 'failed', error = excluded.error, "
-            "updated_at = excluded.updated_at RETURNING id",
+            "ON CONFLICT (path) DO NOTHING",
             (path, folder, name, error, now),
+        )
+        if cur.rowcount == 1 and cur.lastrowid:
+            self._index_new([(int(cur.lastrowid), "", "", name, folder)])
+            return int(cur.lastrowid)
+        row = c.execute(
+            "UPDATE images SET status = 'failed', error = ?, updated_at = ? WHERE path = ? RETURNING id",
+            (error, now, path),
         ).fetchone()
         return int(row[0])
+
+    def _index_new(self, docs: list[FtsDoc]) -> None:
+        """Add new images rows to the FTS index (updates and deletes are kept in sync by triggers)."""
+        self._conn.executemany(
+            "INSERT INTO images_fts (rowid, caption, tags_text, name, folder) VALUES (?, ?, ?, ?, ?)", docs
+        )
+
+    def _flush(self, batch: Batch, now: str) -> None:
+        """Write what a batch held back: new images' tag rows and index entries, models used."""
+        self._conn.executemany(_INSERT_TAGS, batch.tags)
+        self._index_new(batch.docs)
+        self._touch_models(batch.models, now)
+        batch.tags.clear()
+        batch.docs.clear()
+        batch.models.clear()
 
     def _touch_models(self, models: set[int], now: str) -> None:
         self._conn.executemany(
@@ -135,13 +169,12 @@ class ImagesMixin(CatalogBase):
         result: TagResult,
         info: FileInfo,
         now: str,
-        pending: list[TagRow] | None = None,
-        models: set[int] | None = None,
+        batch: Batch | None = None,
     ) -> int:
-        """Record one result inside the open transaction. New images' tag rows go to ``pending``
-        (inserted by the caller) when given; person edits of an existing image are respected."""
+        """Record one result inside the open transaction; person edits of an existing image are respected.
+        With ``batch``, new images' tag rows and index entries wait there for ``_flush``."""
         if result.error is not None:
-            return self._record_failure(result.path, result.error, now)
+            return self._record_failure(result.path, result.error, now, batch)
         c = self._conn
         path = result.path
         model: dict[int, tuple[str, int | None, int | None]] = {}
@@ -162,34 +195,36 @@ class ImagesMixin(CatalogBase):
         )
         model_ref = self._text_id(result.model_id) if result.model_id else None
         if model_ref is not None:
-            if models is None:
+            if batch is None:
                 self._touch_models({model_ref}, now)
             else:
-                models.add(model_ref)
+                batch.models.add(model_ref)
         common = (
             answers, model_ref, result.question_set_version, now, now, info.size, info.mtime,
             info.content_hash, info.width, info.height, iso_date(info.captured_at), info.camera,
         )
         folder, name = split_path(path)
         tags_text = "\n".join(sorted({v[0] for v in model.values()}, key=str.lower))
-        got = c.execute(
+        cur = c.execute(
             "INSERT INTO images (answers, model_ref, question_set_version, tagged_at, updated_at, size, mtime, "
             "content_hash, width, height, captured_at, camera, caption, caption_source, tags_text, path, "
             "folder, name, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'tagged') "
-            "ON CONFLICT (path) DO NOTHING RETURNING id",
+            "ON CONFLICT (path) DO NOTHING",
             (*common, result.caption, "model" if result.caption else "", tags_text, path, folder, name),
-        ).fetchone()
-        if got is not None:  # a new image: nothing of a person's to respect
-            image_id = int(got[0])
+        )
+        if cur.rowcount == 1 and cur.lastrowid:  # a new image: nothing of a person's to respect
+            image_id = int(cur.lastrowid)
             rows = [(image_id, tid, conf, qref) for tid, (_, conf, qref) in model.items()]
-            if pending is None:
+            doc = (image_id, result.caption, tags_text, name, folder)
+            if batch is None:
                 c.executemany(_INSERT_TAGS, rows)
+                self._index_new([doc])
             else:
-                pending.extend(rows)
+                batch.tags.extend(rows)
+                batch.docs.append(doc)
             return image_id
-        if pending:  # this path was recorded earlier in the batch: its rows must be in first
-            c.executemany(_INSERT_TAGS, pending)
-            pending.clear()
+        if batch is not None:  # this path may be new earlier in the batch: its rows must be in first
+            self._flush(batch, now)
         row = c.execute("SELECT id, caption_source, caption FROM images WHERE path = ?", (path,)).fetchone()
         image_id = int(row[0])
         person = dict(

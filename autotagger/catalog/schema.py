@@ -108,10 +108,8 @@ CREATE VIRTUAL TABLE images_fts USING fts5 (
     content = 'images', content_rowid = 'id',
     tokenize = 'unicode61 remove_diacritics 2'
 );
-CREATE TRIGGER images_fts_ai AFTER INSERT ON images BEGIN
-    INSERT INTO images_fts (rowid, caption, tags_text, name, folder)
-    VALUES (new.id, new.caption, new.tags_text, new.name, new.folder);
-END;
+-- New rows are indexed by the catalogue code itself (Catalog._index_new), in batches: a per-row
+-- AFTER INSERT trigger made bulk inserts three times slower. Updates and deletes use triggers.
 CREATE TRIGGER images_fts_ad AFTER DELETE ON images BEGIN
     INSERT INTO images_fts (images_fts, rowid, caption, tags_text, name, folder)
     VALUES ('delete', old.id, old.caption, old.tags_text, old.name, old.folder);

@@ -161,3 +161,26 @@ def test_bad_tags_rejected(cat: Catalog) -> None:
         cat.add_tags("/1.jpg", "abc")  # type: ignore[arg-type]
     with pytest.raises(CatalogError, match="no image"):
         cat.set_caption("/none.jpg", "x")
+
+
+def test_fts_index_matches_a_rebuild_after_every_kind_of_write(cat: Catalog) -> None:
+    cat.upsert_file("/f/pending_zebra.jpg", size=1, mtime=1.0)
+    cat.record_failure("/f/broken_yak.jpg", "bad")
+    cat.bulk_record(
+        [result("/f/a.jpg", caption="alpha lake"), result("/f/b.jpg", caption="beta hill"),
+         result("/f/a.jpg", caption="alpha again"), result("/f/c.jpg", error="boom"),
+         result("/f/pending_zebra.jpg", caption="zebra crossing")],
+        batch_size=3,
+    )
+    cat.set_caption("/f/b.jpg", "gamma valley")
+    cat.add_tags("/f/b.jpg", ["trip|norway"])
+    cat.remove_tags("/f/a.jpg", ["animal|dog"])
+    cat.move_image("/f/b.jpg", "/g/moved_b.jpg")
+    cat.remove_image("/f/c.jpg")
+    queries = ["zebra", "yak", "alpha", "lake", "again", "beta", "gamma", "norway", "moved", "dog", "f", "g", "jpg"]
+    before = {q: sorted(h.path for h in cat.search(q)) for q in queries}
+    assert before["zebra"] == ["/f/pending_zebra.jpg"] and before["lake"] == [] and before["beta"] == []
+    assert before["dog"] == ["/f/pending_zebra.jpg", "/g/moved_b.jpg"]
+    assert cat.integrity_check() == []
+    cat._conn.execute("INSERT INTO images_fts (images_fts) VALUES ('rebuild')")
+    assert {q: sorted(h.path for h in cat.search(q)) for q in queries} == before
