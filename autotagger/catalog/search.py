@@ -14,10 +14,14 @@ HIT_COLUMNS = "i.id, i.path, i.caption, i.tags_text, i.captured_at, i.camera"
 class SearchMixin(PlannerMixin):
     def search(self, query: str, *, limit: int = 100, offset: int = 0) -> list[SearchHit]:
         """Hits best first: bm25 when the query has words (among the newest matches first when there
-        are very many, see planner.py), else newest first."""
+        are very many, see planner.py); else by capture date when the query has after:/before:,
+        else newest in the catalogue first."""
         limit, offset = max(0, limit), max(0, offset)
-        if parse_query(query).fts_match is not None:
+        q = parse_query(query)
+        if q.fts_match is not None:
             what, order = f"{HIT_COLUMNS}, f.rank", " ORDER BY f.rank LIMIT ? OFFSET ?"
+        elif q.after or q.before:  # newest capture first, along the date index
+            what, order = f"{HIT_COLUMNS}, 0.0", " ORDER BY i.captured_at DESC, i.id DESC LIMIT ? OFFSET ?"
         else:
             what, order = f"{HIT_COLUMNS}, 0.0", " ORDER BY i.id DESC LIMIT ? OFFSET ?"
         rows = self._query(query, what, order, (limit, offset), need=limit)

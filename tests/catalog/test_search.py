@@ -201,3 +201,9 @@ def test_plans_agree_and_windows_widen(tmp_path: Path, monkeypatch: pytest.Monke
                 assert len(got[q][2]) == min(1, first[q][0]), q  # a window never leaves a page short
         # with everything in one window, the best bm25 hit comes first
         assert first["dog tag:n|3"][2][0].path.endswith("/18.jpg")
+
+
+def test_date_queries_sort_newest_capture_first(cat: Catalog) -> None:
+    assert [h.path.rsplit("/", 1)[1] for h in cat.search("after:2023")] == [
+        "car.jpg", "kitchen.jpg", "IMG_0002.jpg", "IMG_0001.jpg"
+    ]
