@@ -169,9 +169,19 @@ class Blip2Tagger:
         )
 
     # ---------------------------------------------------------------- running
+    def preprocess(self, image: Any) -> torch.Tensor:
+        """The model's input for one image ([3, H, W] float32 on the CPU), exactly as the processor
+        makes it. Thread-safe: the service calls it on its decode pool, ahead of the model."""
+        pv: torch.Tensor = self.processor.image_processor([image], return_tensors="pt")["pixel_values"][0]
+        return pv
+
     def pixel_values(self, images: Sequence[Any]) -> torch.Tensor:
-        pv: torch.Tensor = self.processor.image_processor(list(images), return_tensors="pt")["pixel_values"]
-        return pv.to(self.device, self.dtype, non_blocking=True)
+        """A batch from PIL images and/or tensors already made by ``preprocess``."""
+        tensors = [im if isinstance(im, torch.Tensor) else self.preprocess(im) for im in images]
+        batch = torch.stack(tensors)
+        if self.device.startswith("cuda"):
+            batch = batch.pin_memory()
+        return batch.to(self.device, self.dtype, non_blocking=True)
 
     @torch.inference_mode()
     def query_embeddings(self, pixel_values: torch.Tensor) -> torch.Tensor:

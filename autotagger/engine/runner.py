@@ -37,6 +37,16 @@ def _eos_ids(generation_config: Any, fallback: int | None) -> set[int]:
     return {int(e) for e in eos} if isinstance(eos, (list, tuple)) else {int(eos)}
 
 
+def _selected_copy(cache: Any, index: torch.Tensor) -> Any:
+    """A new KV cache holding the rows ``index`` of ``cache`` (rows may repeat)."""
+    from transformers import DynamicCache
+
+    out = DynamicCache()
+    for layer_idx, layer in enumerate(cache.layers):
+        out.update(layer.keys[index], layer.values[index], layer_idx)
+    return out
+
+
 class DecoderOnlyRunner:
     def __init__(self, lm: Any, plan: PromptPlan, generation_config: Any, pad_id: int) -> None:
         self.lm = lm
@@ -46,139 +56,153 @@ class DecoderOnlyRunner:
         self.plan = plan
         self.pad_id = pad_id
         self.eos = _eos_ids(generation_config, getattr(lm.config, "eos_token_id", None))
-        # Rows per image: generated prompts first, then one row per (closed question, answer).
-        seqs: list[tuple[int, ...]] = [g.ids for g in plan.generate]
-        self.answer_len: list[int] = [0] * len(plan.generate)
-        for s in plan.score:
-            for a in s.answer_ids:
-                seqs.append(s.ids + a)
-                self.answer_len.append(len(a))
-        prompt_lens = [len(g.ids) for g in plan.generate] + [len(s.ids) for s in plan.score]
+        # One row per prompt and image: the generated prompts first, then the closed questions.
+        prompts: list[tuple[int, ...]] = [g.ids for g in plan.generate] + [s.ids for s in plan.score]
         # Shared text prefix: what every prompt starts with, leaving each prompt >= 1 token of its own.
         k = 0
-        limit = min(prompt_lens) - 1
-        while k < limit and len({seq[k] for seq in seqs}) == 1:
+        limit = min(len(p) for p in prompts) - 1
+        while k < limit and len({p[k] for p in prompts}) == 1:
             k += 1
-        self.prefix_ids = seqs[0][:k]
-        self.suffixes = [seq[k:] for seq in seqs]
+        self.prefix_ids = prompts[0][:k]
+        self.suffixes = [p[k:] for p in prompts]
         self.n_gen = len(plan.generate)
         self.max_new = [g.max_new_tokens for g in plan.generate]
+        # Answers longer than one token need their own short continuation of the question's row.
+        self.long_answers = [
+            (qi, ai, ids) for qi, sp in enumerate(plan.score) for ai, ids in enumerate(sp.answer_ids) if len(ids) > 1
+        ]
 
     @torch.inference_mode()
     def run(self, query_embeds: torch.Tensor) -> LMOutput:
         device = query_embeds.device
         n_img = query_embeds.shape[0]
-        dtype = self.embed.weight.dtype
-        query_embeds = query_embeds.to(dtype)
+        query_embeds = query_embeds.to(self.embed.weight.dtype)
 
-        # 1. Prefill the shared prefix once per image.
+        # 1. Prefill the shared prefix (32 image embeddings + e.g. BOS) once per image.
         parts = [query_embeds]
         if self.prefix_ids:
             pid = torch.tensor(self.prefix_ids, device=device).unsqueeze(0).expand(n_img, -1)
             parts.append(self.embed(pid))
         prefix = torch.cat(parts, dim=1)
         plen = prefix.shape[1]
-        out = self.decoder(inputs_embeds=prefix, use_cache=True)
-        cache = out.past_key_values
+        cache = self.decoder(inputs_embeds=prefix, use_cache=True).past_key_values
 
-        # 2. Every row's suffix, left-padded so that all rows end in the same column.
-        rows_per_img = len(self.suffixes)
-        n_rows = n_img * rows_per_img
+        # 2. Every prompt of every image in one pass over the shared cache, left-padded so that
+        #    all rows end in the same column.
+        per_img = len(self.suffixes)
+        n_rows = n_img * per_img
         lmax = max(len(s) for s in self.suffixes)
-        suffix_ids = torch.full((rows_per_img, lmax), self.pad_id, dtype=torch.long)
-        suffix_mask = torch.zeros((rows_per_img, lmax), dtype=torch.long)
-        for r, s in enumerate(self.suffixes):
-            suffix_ids[r, lmax - len(s) :] = torch.tensor(s)
-            suffix_mask[r, lmax - len(s) :] = 1
-        suffix_ids = suffix_ids.to(device).repeat(n_img, 1)
-        mask = torch.cat(
-            [torch.ones((n_rows, plen), dtype=torch.long), suffix_mask.repeat(n_img, 1)], dim=1
-        ).to(device)
-        image_of_row = torch.arange(n_img, device=device).repeat_interleave(rows_per_img)
-        cache.batch_select_indices(image_of_row)
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        ids = torch.full((per_img, lmax), self.pad_id, dtype=torch.long)
+        smask = torch.zeros((per_img, lmax), dtype=torch.long)
+        for r, suf in enumerate(self.suffixes):
+            ids[r, lmax - len(suf) :] = torch.tensor(suf)
+            smask[r, lmax - len(suf) :] = 1
+        mask = torch.cat([torch.ones((n_rows, plen), dtype=torch.long), smask.repeat(n_img, 1)], dim=1).to(device)
+        cache.batch_select_indices(torch.arange(n_img, device=device).repeat_interleave(per_img))
+        positions = mask.cumsum(-1) - 1
         out = self.decoder(
-            inputs_embeds=self.embed(suffix_ids),
+            inputs_embeds=self.embed(ids.to(device).repeat(n_img, 1)),
             attention_mask=mask,
-            position_ids=positions[:, plen:],
+            position_ids=positions[:, plen:].clamp(min=0),
             past_key_values=cache,
             use_cache=True,
         )
-        hidden = out.last_hidden_state  # [n_rows, lmax, H]
         cache = out.past_key_values
+        last_logits = self.lm_head(out.last_hidden_state[:, -1])  # [n_rows, V]
 
-        # 3. Closed answers: log-probability of each answer's tokens, from this one pass.
-        scores: list[list[list[float]]] = [[[] for _ in self.plan.score] for _ in range(n_img)]
-        score_rows = [r for r in range(rows_per_img) if self.answer_len[r] > 0]
-        if score_rows:
-            rows_idx, cols_idx, targets, owners = [], [], [], []
-            for img in range(n_img):
-                for r in score_rows:
-                    a = self.answer_len[r]
-                    seq = self.suffixes[r]
-                    for t in range(a):
-                        col = lmax - a + t  # column of answer token t
-                        rows_idx.append(img * rows_per_img + r)
-                        cols_idx.append(col - 1)  # predicted from the previous column
-                        targets.append(seq[len(seq) - a + t])
-                        owners.append(img * rows_per_img + r)
-            sel = hidden[torch.tensor(rows_idx, device=device), torch.tensor(cols_idx, device=device)]
-            logp = torch.log_softmax(self.lm_head(sel).float(), dim=-1)
-            tok_lp = logp.gather(-1, torch.tensor(targets, device=device).unsqueeze(-1)).squeeze(-1)
-            sums = torch.zeros(n_rows, dtype=torch.float32, device=device)
-            sums.index_add_(0, torch.tensor(owners, device=device), tok_lp)
-            sums_l = sums.tolist()
-            for img in range(n_img):
-                r = self.n_gen
-                for qi, sp in enumerate(self.plan.score):
-                    vals = []
-                    for _ in sp.answer_ids:
-                        vals.append(sums_l[img * rows_per_img + r])
-                        r += 1
-                    scores[img][qi] = vals
+        # 3. Closed answers: the first token's log-prob comes from the question row's last logits;
+        #    the rest of a longer answer from a short continuation of that row.
+        scores = self._score(n_img, per_img, last_logits, cache, mask, device)
 
-        # 4. Greedy decoding of the caption and open answers, all images together.
-        gen_rows = torch.tensor(
-            [img * rows_per_img + g for img in range(n_img) for g in range(self.n_gen)], device=device
-        )
+        # 4. Greedy decoding of the caption and open answers, all images together; rows leave
+        #    the batch as they finish.
         generated: list[list[list[int]]] = [[[] for _ in range(self.n_gen)] for _ in range(n_img)]
-        if self.n_gen:
-            cache.batch_select_indices(gen_rows)
-            mask = mask[gen_rows]
-            logits = self.lm_head(hidden[gen_rows, -1])
-            live = [(img, g) for img in range(n_img) for g in range(self.n_gen)]
-            step = 0
-            while live:
-                next_tok = logits.argmax(-1)
-                toks = next_tok.tolist()
-                keep = []
-                for i, ((img, g), tok) in enumerate(zip(live, toks, strict=True)):
-                    if tok in self.eos:
-                        continue
-                    generated[img][g].append(tok)
-                    if len(generated[img][g]) < self.max_new[g]:
-                        keep.append(i)
-                step += 1
-                if not keep:
-                    break
-                if len(keep) < len(live):
-                    keep_t = torch.tensor(keep, device=device)
-                    cache.batch_select_indices(keep_t)
-                    mask = mask[keep_t]
-                    next_tok = next_tok[keep_t]
-                    live = [live[i] for i in keep]
-                mask = torch.cat([mask, torch.ones((mask.shape[0], 1), dtype=mask.dtype, device=device)], dim=1)
-                pos = (mask.sum(-1, keepdim=True) - 1)
-                out = self.decoder(
-                    inputs_embeds=self.embed(next_tok.unsqueeze(-1)),
-                    attention_mask=mask,
-                    position_ids=pos,
-                    past_key_values=cache,
-                    use_cache=True,
-                )
-                cache = out.past_key_values
-                logits = self.lm_head(out.last_hidden_state[:, -1])
+        if not self.n_gen:
+            return LMOutput(generated, scores)
+        gen_rows = torch.tensor([i * per_img + g for i in range(n_img) for g in range(self.n_gen)], device=device)
+        cache.batch_select_indices(gen_rows)
+        mask = mask[gen_rows]
+        logits = last_logits[gen_rows]
+        live = [(i, g) for i in range(n_img) for g in range(self.n_gen)]
+        while live:
+            next_tok = logits.argmax(-1)
+            keep = []
+            for n, ((i, g), tok) in enumerate(zip(live, next_tok.tolist(), strict=True)):
+                if tok in self.eos:
+                    continue
+                generated[i][g].append(tok)
+                if len(generated[i][g]) < self.max_new[g]:
+                    keep.append(n)
+            if not keep:
+                break
+            if len(keep) < len(live):
+                keep_t = torch.tensor(keep, device=device)
+                cache.batch_select_indices(keep_t)
+                mask, next_tok = mask[keep_t], next_tok[keep_t]
+                live = [live[n] for n in keep]
+            mask = torch.cat([mask, torch.ones((mask.shape[0], 1), dtype=mask.dtype, device=device)], dim=1)
+            out = self.decoder(
+                inputs_embeds=self.embed(next_tok.unsqueeze(-1)),
+                attention_mask=mask,
+                position_ids=mask.sum(-1, keepdim=True) - 1,
+                past_key_values=cache,
+                use_cache=True,
+            )
+            cache = out.past_key_values
+            logits = self.lm_head(out.last_hidden_state[:, -1])
         return LMOutput(generated, scores)
+
+    def _score(
+        self, n_img: int, per_img: int, last_logits: torch.Tensor, cache: Any, mask: torch.Tensor, device: torch.device
+    ) -> list[list[list[float]]]:
+        plan = self.plan
+        scores: list[list[list[float]]] = [[[] for _ in plan.score] for _ in range(n_img)]
+        if not plan.score:
+            return scores
+        q_rows = torch.tensor(
+            [i * per_img + self.n_gen + qi for i in range(n_img) for qi in range(len(plan.score))], device=device
+        )
+        first_lp = torch.log_softmax(last_logits[q_rows].float(), dim=-1)  # [n_img * n_q, V]
+        first_ids = [a[0] for sp in plan.score for a in sp.answer_ids]
+        owner = [qi for qi, sp in enumerate(plan.score) for _ in sp.answer_ids]
+        n_q = len(plan.score)
+        rows_for = torch.tensor([i * n_q + owner[j] for i in range(n_img) for j in range(len(first_ids))], device=device)
+        flat = first_lp[rows_for, torch.tensor(first_ids * n_img, device=device)]  # [n_img * n_answers]
+        totals = flat.view(n_img, len(first_ids)).clone()
+        if self.long_answers:
+            # Continue each question row with its longer answers' tokens (right-padded: the
+            # padding comes after every position that is read, so it changes nothing).
+            n_long = len(self.long_answers)
+            amax = max(len(ids) for _, _, ids in self.long_answers) - 1
+            src_rows = torch.tensor(
+                [i * per_img + self.n_gen + qi for i in range(n_img) for qi, _, _ in self.long_answers], device=device
+            )
+            feed = torch.full((n_long, amax), self.pad_id, dtype=torch.long)
+            for r, (_, _, ids) in enumerate(self.long_answers):
+                feed[r, : len(ids) - 1] = torch.tensor(ids[:-1])
+            feed = feed.to(device).repeat(n_img, 1)
+            sub_cache = _selected_copy(cache, src_rows)
+            sub_mask = torch.cat([mask[src_rows], torch.ones_like(feed)], dim=1)
+            start = mask[src_rows].sum(-1, keepdim=True)
+            pos = start + torch.arange(amax, device=device).unsqueeze(0)
+            hidden = self.decoder(
+                inputs_embeds=self.embed(feed), attention_mask=sub_mask, position_ids=pos,
+                past_key_values=sub_cache, use_cache=True,
+            ).last_hidden_state
+            lp = torch.log_softmax(self.lm_head(hidden).float(), dim=-1)  # [n_img * n_long, amax, V]
+            flat_index = {(qi, ai): j for j, (qi, ai) in enumerate((qi, ai) for qi, sp in enumerate(plan.score) for ai in range(len(sp.answer_ids)))}
+            for i in range(n_img):
+                for r, (qi, ai, ids) in enumerate(self.long_answers):
+                    row = i * n_long + r
+                    extra = lp[row, torch.arange(len(ids) - 1, device=device), torch.tensor(ids[1:], device=device)].sum()
+                    totals[i, flat_index[(qi, ai)]] += extra
+        vals = totals.tolist()
+        for i in range(n_img):
+            j = 0
+            for qi, sp in enumerate(plan.score):
+                scores[i][qi] = vals[i][j : j + len(sp.answer_ids)]
+                j += len(sp.answer_ids)
+        return scores
 
 
 class EncoderDecoderRunner:

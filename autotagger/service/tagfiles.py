@@ -77,11 +77,12 @@ def collect_files(
     return out
 
 
-def _decode(path: str) -> Any:
+def _decode(path: str, prepare: Callable[[Any], Any] | None = None) -> Any:
     from autotagger.imageio import ImageLoadError, load_image
 
     try:
-        return load_image(path)
+        image = load_image(path)
+        return prepare(image) if prepare is not None else image
     except ImageLoadError as exc:
         return exc
     except Exception as exc:  # a decoder bug must not stop the batch
@@ -93,9 +94,12 @@ def tag_paths(
     tagger: Tagger,
     *,
     batch_size: int = 8,
-    workers: int = 2,
+    workers: int | None = None,
 ) -> Iterator[TagResult]:
-    """Results in input order; decoding runs ``2 * batch_size`` images ahead of the model."""
+    """Results in input order; decoding (and the tagger's ``preprocess``, where it has one) runs
+    ``2 * batch_size`` images ahead of the model on ``workers`` threads."""
+    prepare = getattr(tagger, "preprocess", None)
+    workers = workers or min(16, os.cpu_count() or 2)
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="decode") as pool:
         pending: deque[tuple[str, Future[Any]]] = deque()
         it = iter(paths)
@@ -106,7 +110,7 @@ def tag_paths(
                     p = next(it)
                 except StopIteration:
                     return
-                pending.append((p, pool.submit(_decode, p)))
+                pending.append((p, pool.submit(_decode, p, prepare)))
 
         refill()
         while pending:
