@@ -92,3 +92,29 @@ def test_sigkill_at_random_moments_loses_nothing_and_tags_once(tmp_path: Path) -
     leftovers = [p.name for p in photos.iterdir() if not p.name.endswith((".jpg", ".xmp"))]
     assert leftovers == [] or all(".autotagger" in n or n.startswith(".") for n in leftovers)
     print(f"seed {seed}: {kills} kills, {extra} extra model calls, leftovers {leftovers}")
+
+
+def test_sigterm_stops_cleanly_and_returns_unstarted_jobs(tmp_path: Path) -> None:
+    from autotagger.catalog import Catalog
+
+    photos, log = tmp_path / "photos", tmp_path / "calls.log"
+    photos.mkdir()
+    for i in range(200):
+        make_jpeg(photos / f"p{i:03d}.jpg", i, size=(24, 24))
+    cat_path = tmp_path / "catalog.sqlite3"
+    cmd = [sys.executable, "-m", "tests.service.child", str(cat_path), str(photos), str(log)]
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, stderr=subprocess.PIPE
+    )
+    wait_until(lambda: sum(model_calls(log).values()) > 0, 60, what="the model started")
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    cat = Catalog(cat_path)
+    try:
+        assert cat.list_jobs("claimed") == []  # the current batch finished; prefetched jobs went back
+        tagged = sum(r.status == "tagged" for r in cat.iter_images())
+        assert 0 < tagged < 200 and cat.pending_count() == 200 - tagged
+    finally:
+        cat.close()
+    assert set(model_calls(log).values()) == {1}
