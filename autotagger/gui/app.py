@@ -58,9 +58,6 @@ def make_try_fn(settings: Settings) -> Callable[[Any, str], Any]:
 def ensure_app(argv: list[str] | None = None) -> Any:
     from PySide6.QtWidgets import QApplication
 
-    from autotagger.gui.compat import protect_singletons
-
-    protect_singletons()
     app = QApplication.instance()
     if app is None:
         app = QApplication(argv if argv is not None else sys.argv[:1])

@@ -15,10 +15,6 @@ from autotagger.config import Settings
 
 pytest.importorskip("PySide6")
 
-from autotagger.gui.compat import protect_singletons
-
-protect_singletons()  # see autotagger/gui/compat.py: PySide6 6.12 refcount bug
-
 SUBJECTS = ("dog", "cat", "tree", "boat")
 COLOURS = ("red", "green", "blue", "yellow", "grey")
 RGB = {"red": (200, 40, 40), "green": (40, 160, 60), "blue": (40, 70, 200), "yellow": (220, 200, 40),
