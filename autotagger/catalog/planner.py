@@ -128,23 +128,26 @@ class PlannerMixin(CatalogBase):
         if plan.match is not None:
             sql = f"SELECT {what} FROM images_fts f CROSS JOIN images i ON i.id = f.rowid WHERE images_fts MATCH ?"
             params.insert(0, plan.match)
-            bounds: tuple[Any, ...] = ()
+            # one lower and one upper rowid bound at most: FTS5 uses a single range, and a second
+            # bound would be checked only after ranking every match
+            lower: int | None = None
+            upper: int | None = None
             if plan.driver is not None:  # confine FTS to the rowid range of the selective filter
-                bounds = tuple(
-                    c.execute(f"SELECT min(id), max(id) FROM ({plan.driver[0]})", plan.driver[1]).fetchone()
-                )
-                where += ["f.rowid >= ?", "f.rowid <= ?"]
-                params += list(bounds)
+                lower, upper = c.execute(f"SELECT min(id), max(id) FROM ({plan.driver[0]})", plan.driver[1]).fetchone()
             if window is not None:  # the rowid of the window-th newest match, if there are more
-                extra = " AND rowid >= ? AND rowid <= ?" if bounds else ""
+                extra = " AND rowid >= ? AND rowid <= ?" if upper is not None else ""
                 row = c.execute(
                     f"SELECT rowid FROM images_fts WHERE images_fts MATCH ?{extra} ORDER BY rowid DESC LIMIT 1 OFFSET ?",
-                    (plan.match, *bounds, window - 1),
+                    (plan.match, *((lower, upper) if upper is not None else ()), window - 1),
                 ).fetchone()
                 if row is not None:
-                    where.append("f.rowid >= ?")
-                    params.append(int(row[0]))
-                    truncated = True
+                    lower, truncated = max(int(row[0]), lower or 0), True
+            if lower is not None:
+                where.append("f.rowid >= ?")
+                params.append(lower)
+            if upper is not None:
+                where.append("f.rowid <= ?")
+                params.append(upper)
         elif plan.driver is not None:
             sql = f"SELECT {what} FROM images i WHERE i.id IN ({plan.driver[0]})"
             params = [*plan.driver[1], *params]
