@@ -20,7 +20,8 @@ from typing import Any
 from autotagger.service import control
 from autotagger.service.events import Event, Notice, ServiceState, StateChanged
 from autotagger.service.ingest import Ingestor
-from autotagger.service.worker import Worker, WorkerConfig
+from autotagger.service.items import WorkerConfig
+from autotagger.service.worker import Worker
 from autotagger.watch.observer import FolderWatcher
 from autotagger.watch.scan import scan
 from autotagger.watch.settle import FileStat, SettleTracker, stat_file

@@ -21,72 +21,25 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from autotagger.service.events import Event, FileFailed, FileTagged, Notice
+from autotagger.service.items import (
+    WorkerConfig,
+    WorkItem,
+    Written,
+    empty_cuda_cache,
+    is_oom,
+    one_line,
+    probe_info,
+)
 from autotagger.service.journal import Journal
 from autotagger.service.results import result_from_record, up_to_date
 from autotagger.types import TagResult
 from autotagger.watch.files import group_key, is_candidate, primary_of
 from autotagger.watch.hashing import content_hash
 from autotagger.watch.settle import FileStat
-
-
-@dataclass
-class WorkItem:
-    """One capture group from a batch: the image the model sees and every file that gets the result."""
-
-    primary: str
-    members: list[str]  # files to write (not already up to date)
-    jobs: list[Any]  # catalogue Jobs covered by this group
-    content_hash: str = ""
-    image: Any = None
-    reuse: TagResult | None = None  # result known without the model (journal, sibling)
-    error: str | None = None  # decoding failed: one line
-    skip: str = ""  # "" | "done" (all up to date) | "vanished"
-
-
-@dataclass
-class Written:
-    """What writing one file's metadata gave (from the write pool to the model thread)."""
-
-    path: str
-    result: TagResult
-    stat: FileStat | None = None
-    content_hash: str = ""
-    info: dict[str, Any] = field(default_factory=dict)
-    changed: bool = False  # FileChangedError: the file changed while we worked; look again later
-    error: str | None = None
-
-
-@dataclass
-class WorkerConfig:
-    catalog_path: str
-    journal_dir: str
-    write_mode: str = "auto"
-    sidecar_name: str = "ext"
-    keep_backup: bool = False
-    batch_size: int = 8
-    fill_wait: float = 0.3  # wait this long for more jobs when a claim returns fewer than batch_size
-    idle_wait: float = 0.2
-    loader_threads: int = 2
-    write_threads: int = 4
-    prefetch_batches: int = 2
-    max_attempts: int = 3
-    min_size: int = 224
-    worker_name: str = field(default_factory=lambda: f"pid{os.getpid()}")
-
-
-def is_oom(exc: BaseException) -> bool:
-    name = type(exc).__name__
-    return name == "OutOfMemoryError" or (isinstance(exc, RuntimeError) and "out of memory" in str(exc))
-
-
-def one_line(exc: BaseException | str) -> str:
-    text = str(exc) if str(exc) else type(exc).__name__
-    return " ".join(text.split())
 
 
 class Worker:
@@ -315,7 +268,7 @@ class Worker:
             except Exception as exc:
                 if is_oom(exc) and self.model_batch > 1:
                     self.model_batch = max(1, self.model_batch // 2)
-                    _empty_cuda_cache()
+                    empty_cuda_cache()
                     self._emit(
                         Notice("warning", f"GPU out of memory: batch size lowered to {self.model_batch}")
                     )
@@ -374,7 +327,7 @@ class Worker:
                 )
             st = FileStat.of(os.stat(member))
             self._own_write(member, st)
-            return Written(member, mine, st, content_hash(member), _probe(member))
+            return Written(member, mine, st, content_hash(member), probe_info(member))
         except FileChangedError:
             return Written(member, mine, changed=True)
         except (MetadataError, OSError) as exc:
@@ -428,23 +381,3 @@ class Worker:
         with self.claim_lock:
             self.in_flight -= len(it.jobs)
         self._emit(FileFailed(it.primary, error, will_retry))
-
-
-def _probe(path: str) -> dict[str, Any]:
-    try:
-        from autotagger.imageio import probe
-
-        info = probe(path)
-    except Exception:  # probing is a nicety: width/date/camera stay unknown
-        return {}
-    return {k: getattr(info, k, None) for k in ("width", "height", "captured_at", "camera")}
-
-
-def _empty_cuda_cache() -> None:
-    try:
-        import torch
-
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
-    except Exception:
-        pass
