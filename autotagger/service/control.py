@@ -99,21 +99,30 @@ class ControlReader:
         self.path = control_path(catalog_path)
         data = _read_json(self.path) or {}
         self._stop_seen = int(data.get("stop", 0))
+        self._paused_seen: bool | None = None
 
     def reset(self) -> None:
         """A fresh start is not paused (an old request must not silently hold a new service)."""
         data = _read_json(self.path) or {}
         data["paused"] = False
         self._stop_seen = int(data.get("stop", 0))
+        self._paused_seen = False
         _write_json(self.path, data)
 
     def poll(self) -> tuple[bool | None, bool]:
-        """(requested paused state or None if none, whether a new stop was requested)."""
+        """(a NEW pause request or None, whether a new stop was requested).
+
+        Only a change of the file's value counts: a pause made directly on the Service (the
+        tray's menu, the GUI in the same process) is not undone by a stale value in the file."""
         data = _read_json(self.path)
         if data is None:
             return None, False
         stop = int(data.get("stop", 0))
         new_stop = stop > self._stop_seen
         self._stop_seen = stop
-        paused = data.get("paused")
-        return (bool(paused) if paused is not None else None), new_stop
+        raw = data.get("paused")
+        paused = bool(raw) if raw is not None else None
+        if paused == self._paused_seen:
+            return None, new_stop
+        self._paused_seen = paused
+        return paused, new_stop

@@ -3,6 +3,8 @@ capture groups, failures, OOM back-off, pause and the control channel."""
 
 from __future__ import annotations
 
+import time
+
 import os
 from pathlib import Path
 
@@ -180,6 +182,26 @@ def test_pause_resume_and_stop_through_the_control_channel(tmp_path: Path) -> No
         assert not running.thread.is_alive()
     state = control.read_state(cat_path)
     assert state is not None and not state.running and state.done == 1
+
+
+def test_a_direct_pause_is_not_undone_by_the_control_file(tmp_path: Path) -> None:
+    """The tray pauses its in-process Service directly; the control file still says paused=false
+    from the start-up reset, and that stale value must not resume the service on the next tick."""
+    photos, log = tmp_path / "photos", tmp_path / "calls.log"
+    photos.mkdir()
+    cat_path = tmp_path / "catalog.sqlite3"
+    svc = Service(options(tmp_path, [photos], settle_seconds=0.1, state_every=0.05), lambda: LoggingTagger(log))
+    with Running(svc) as running:
+        wait_until(lambda: (s := control.read_state(cat_path)) is not None and s.running, 10)
+        svc.pause()
+        f = make_jpeg(photos / "while-paused.jpg", 4)
+        wait_until(lambda: (s := control.read_state(cat_path)) is not None and s.queue_length == 1, 10)
+        time.sleep(0.6)  # a dozen state ticks go by (nothing must happen: no event to wait for)
+        assert svc.snapshot().paused and model_calls(log)[str(f)] == 0
+        svc.resume()
+        wait_until(lambda: model_calls(log)[str(f)] == 1, 10, what="tagged after resume")
+        svc.stop()
+        running.thread.join(20)
 
 
 def test_journaled_result_is_applied_without_the_model(tmp_path: Path) -> None:
