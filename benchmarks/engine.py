@@ -64,8 +64,15 @@ ARCHS: dict[str, dict[str, Any]] = {
 
 def build_model(arch: str, directory: Path, dtype: torch.dtype, device: str) -> tuple[Any, Any]:
     """A random-weight BLIP-2 of ``arch`` with a tokenizer padded to the model's vocabulary."""
-    from transformers import (Blip2Config, Blip2ForConditionalGeneration, Blip2Processor, Blip2QFormerConfig,
-                              Blip2VisionConfig, OPTConfig, T5Config)
+    from transformers import (
+        Blip2Config,
+        Blip2ForConditionalGeneration,
+        Blip2Processor,
+        Blip2QFormerConfig,
+        Blip2VisionConfig,
+        OPTConfig,
+        T5Config,
+    )
 
     from autotagger.engine.tiny import make_tiny
 

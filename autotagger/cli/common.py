@@ -7,7 +7,10 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from autotagger.config import Settings
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
@@ -37,7 +40,7 @@ def emit_json(obj: Any) -> None:
     sys.stdout.flush()
 
 
-def load_settings_from_args(args: argparse.Namespace, **overrides: Any):  # type: ignore[no-untyped-def]
+def load_settings_from_args(args: argparse.Namespace, **overrides: Any) -> Settings:
     """Settings from the config file and environment, then the global and given flag overrides."""
     from autotagger.config import ConfigError, load_settings
 

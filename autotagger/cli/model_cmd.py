@@ -42,7 +42,7 @@ def run_make_tiny(args: argparse.Namespace) -> int:
 def _model_id(args: argparse.Namespace) -> str:
     from autotagger.cli.common import load_settings_from_args
 
-    return args.model_id or load_settings_from_args(args).model
+    return str(args.model_id or load_settings_from_args(args).model)
 
 
 def run_download(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from autotagger.cli.common import (
     EXIT_OK,
@@ -18,6 +19,10 @@ from autotagger.cli.common import (
     print_warning,
     quiet_libraries,
 )
+
+if TYPE_CHECKING:
+    from autotagger.config import Settings
+    from autotagger.engine.blip2 import Blip2Tagger
 
 
 def add_model_options(p: argparse.ArgumentParser) -> None:
@@ -49,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(run=run)
 
 
-def settings_from(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def settings_from(args: argparse.Namespace) -> Settings:
     return load_settings_from_args(
         args,
         model=args.model, device=args.device, dtype=args.dtype, quantize=args.quantize,
@@ -59,7 +64,7 @@ def settings_from(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     )
 
 
-def load_tagger(settings):  # type: ignore[no-untyped-def]
+def load_tagger(settings: Settings) -> Blip2Tagger:
     """The real tagger, or a one-line CliError saying what to do."""
     from autotagger.engine.blip2 import Blip2Tagger, ModelLoadError
     from autotagger.engine.questions import QuestionSetError

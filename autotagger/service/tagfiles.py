@@ -147,7 +147,6 @@ def finish_result(
         if catalog is not None:
             catalog.record_failure(result.path, result.error or "failed")
         return FileOutcome(result)
-    embedded, sidecar, warnings = False, None, ()
     try:
         outcome = write_metadata(
             Path(result.path),

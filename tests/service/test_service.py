@@ -3,9 +3,8 @@ capture groups, failures, OOM back-off, pause and the control channel."""
 
 from __future__ import annotations
 
-import time
-
 import os
+import time
 from pathlib import Path
 
 from autotagger.metadata import read_metadata
