@@ -6,7 +6,8 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -195,6 +196,21 @@ class CatalogBase:
             row = c.execute("INSERT INTO tag_names (path) VALUES (?) RETURNING id", (path,)).fetchone()
         self._tag_ids[key] = int(row[0])
         return int(row[0])
+
+    def _count_tags(self, tag_ids: Iterable[int], delta: int) -> None:
+        """Keep tag_names.n (images per tag) in step with image_tags rows added (+1) or removed (-1)."""
+        counts = Counter(list(tag_ids))  # list(): a dict passed in counts its keys
+        if counts:
+            self._conn.executemany(
+                "UPDATE tag_names SET n = n + ? WHERE id = ?", [(delta * k, tid) for tid, k in counts.items()]
+            )
+
+    def _uncount_image(self, image_id: int) -> None:
+        """Before an image row goes (its tag rows cascade), take its tags off the counts."""
+        self._conn.execute(
+            "UPDATE tag_names SET n = n - 1 WHERE id IN (SELECT tag_id FROM image_tags WHERE image_id = ?)",
+            (image_id,),
+        )
 
     def _existing_tag_id(self, path: str) -> int | None:
         row = self._conn.execute("SELECT id FROM tag_names WHERE path = ?", (path,)).fetchone()

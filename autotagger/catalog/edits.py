@@ -41,11 +41,14 @@ class EditsMixin(CatalogBase):
             for path in paths:
                 tid = self._tag_id(path)
                 c.execute("DELETE FROM removed_tags WHERE image_id = ? AND tag_id = ?", (image_id, tid))
-                c.execute(
-                    "INSERT INTO image_tags (image_id, tag_id, source) VALUES (?, ?, 1) "
-                    "ON CONFLICT (image_id, tag_id) DO UPDATE SET source = 1",
+                cur = c.execute(
+                    "UPDATE image_tags SET source = 1, conf = NULL, question_ref = NULL "
+                    "WHERE image_id = ? AND tag_id = ?",
                     (image_id, tid),
                 )
+                if cur.rowcount == 0:
+                    c.execute("INSERT INTO image_tags (image_id, tag_id, source) VALUES (?, ?, 1)", (image_id, tid))
+                    self._count_tags([tid], +1)
             self._refresh_tags_text(image_id)
 
     def remove_tags(self, key: int | str, tags: Sequence[str]) -> None:
@@ -55,7 +58,9 @@ class EditsMixin(CatalogBase):
             image_id = self._image_id(key)
             for path in paths:
                 tid = self._tag_id(path)
-                c.execute("DELETE FROM image_tags WHERE image_id = ? AND tag_id = ?", (image_id, tid))
+                cur = c.execute("DELETE FROM image_tags WHERE image_id = ? AND tag_id = ?", (image_id, tid))
+                if cur.rowcount:
+                    self._count_tags([tid], -1)
                 c.execute("INSERT OR IGNORE INTO removed_tags (image_id, tag_id) VALUES (?, ?)", (image_id, tid))
             self._refresh_tags_text(image_id)
 

@@ -151,6 +151,7 @@ class ImagesMixin(CatalogBase):
     def _flush(self, batch: Batch, now: str) -> None:
         """Write what a batch held back: new images' tag rows and index entries, models used."""
         self._conn.executemany(_INSERT_TAGS, batch.tags)
+        self._count_tags((row[1] for row in batch.tags), +1)
         self._index_new(batch.docs)
         self._touch_models(batch.models, now)
         batch.tags.clear()
@@ -218,6 +219,7 @@ class ImagesMixin(CatalogBase):
             doc = (image_id, result.caption, tags_text, name, folder)
             if batch is None:
                 c.executemany(_INSERT_TAGS, rows)
+                self._count_tags(model, +1)
                 self._index_new([doc])
             else:
                 batch.tags.extend(rows)
@@ -251,8 +253,10 @@ class ImagesMixin(CatalogBase):
             "tags_text = ?, status = 'tagged', error = NULL WHERE id = ?",
             (*common, caption, source, model_caption, tags_text, image_id),
         )
-        c.execute("DELETE FROM image_tags WHERE image_id = ? AND source = 0", (image_id,))
+        gone = c.execute("DELETE FROM image_tags WHERE image_id = ? AND source = 0 RETURNING tag_id", (image_id,))
+        self._count_tags([int(r[0]) for r in gone.fetchall()], -1)
         c.executemany(_INSERT_TAGS, [(image_id, tid, conf, qref) for tid, (_, conf, qref) in keep.items()])
+        self._count_tags(keep, +1)
         return image_id
 
     # -- reading -----------------------------------------------------------------------------------
@@ -297,7 +301,10 @@ class ImagesMixin(CatalogBase):
         folder, name = split_path(new_path)
         with self._write() as c:
             old_id = self._image_id(old_path)
-            c.execute("DELETE FROM images WHERE path = ?", (new_path,))
+            target = c.execute("SELECT id FROM images WHERE path = ?", (new_path,)).fetchone()
+            if target is not None:
+                self._uncount_image(int(target[0]))
+                c.execute("DELETE FROM images WHERE id = ?", (int(target[0]),))
             c.execute(
                 "UPDATE images SET path = ?, folder = ?, name = ?, updated_at = ? WHERE id = ?",
                 (new_path, folder, name, now_iso(), old_id),
@@ -311,5 +318,8 @@ class ImagesMixin(CatalogBase):
     def remove_image(self, path: str) -> None:
         """Forget ``path`` (its pending job too); a path not in the catalogue is not an error."""
         with self._write() as c:
-            c.execute("DELETE FROM images WHERE path = ?", (path,))
+            row = c.execute("SELECT id FROM images WHERE path = ?", (path,)).fetchone()
+            if row is not None:
+                self._uncount_image(int(row[0]))
+                c.execute("DELETE FROM images WHERE id = ?", (int(row[0]),))
             c.execute("DELETE FROM jobs WHERE path = ? AND status = 'pending'", (path,))

@@ -60,6 +60,7 @@ class PlannerMixin(CatalogBase):
     def _plan(self, q: ParsedQuery) -> Plan:
         plan = Plan(match=q.fts_match)
         drivers: list[tuple[str, tuple[Any, ...]]] = []
+        known: dict[int, int] = {}  # driver index -> its size, when the tag counts tell
         for tag in q.tags:
             ids = self._tag_ids_matching(tag)
             if not ids:
@@ -71,6 +72,9 @@ class PlannerMixin(CatalogBase):
             )
             plan.params.extend(ids)
             drivers.append((f"SELECT image_id AS id FROM image_tags WHERE tag_id IN ({marks})", tuple(ids)))
+            known[len(drivers) - 1] = int(
+                self._conn.execute(f"SELECT sum(n) FROM tag_names WHERE id IN ({marks})", ids).fetchone()[0] or 0
+            )
         for tag in q.not_tags:
             ids = self._tag_ids_matching(tag)
             if ids:
@@ -109,8 +113,8 @@ class PlannerMixin(CatalogBase):
             plan.where.append("i.id NOT IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)")
             plan.params.append(q.fts_exclude)
         best = DRIVE_LIMIT
-        for driver in drivers:
-            n = self._estimate(*driver)
+        for k, driver in enumerate(drivers):
+            n = known[k] if k in known else self._estimate(*driver)
             if n == 0:
                 plan.empty = True
                 return plan

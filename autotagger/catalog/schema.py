@@ -121,6 +121,9 @@ CREATE TRIGGER images_fts_au AFTER UPDATE OF caption, tags_text, name, folder ON
     VALUES (new.id, new.caption, new.tags_text, new.name, new.folder);
 END;
 INSERT INTO images_fts (images_fts) VALUES ('rebuild');
+-- how many images carry each tag, kept by the catalogue code (tag_counts, query planning)
+ALTER TABLE tag_names ADD COLUMN n INTEGER NOT NULL DEFAULT 0;
+UPDATE tag_names SET n = (SELECT count(*) FROM image_tags t WHERE t.tag_id = tag_names.id);
 INSERT INTO images_fts (images_fts, rank) VALUES ('rank', 'bm25(4.0, 2.0, 1.0, 0.5)');
 """
 

@@ -36,10 +36,7 @@ class SearchMixin(PlannerMixin):
 
     def tag_counts(self) -> list[tuple[str, int]]:
         """Every effective tag path with how many images carry it, most used first."""
-        rows = self._conn.execute(
-            "SELECT n.path, c.k FROM (SELECT tag_id, count(*) AS k FROM image_tags GROUP BY tag_id) c "
-            "JOIN tag_names n ON n.id = c.tag_id ORDER BY c.k DESC, n.path"
-        ).fetchall()
+        rows = self._conn.execute("SELECT path, n FROM tag_names WHERE n > 0 ORDER BY n DESC, path").fetchall()
         return [(str(p), int(k)) for p, k in rows]
 
     def status(self) -> CatalogStatus:

@@ -184,3 +184,23 @@ def test_fts_index_matches_a_rebuild_after_every_kind_of_write(cat: Catalog) -> 
     assert cat.integrity_check() == []
     cat._conn.execute("INSERT INTO images_fts (images_fts) VALUES ('rebuild')")
     assert {q: sorted(h.path for h in cat.search(q)) for q in queries} == before
+
+
+def test_tag_counts_stay_exact_through_every_kind_of_write(cat: Catalog) -> None:
+    def truth() -> list[tuple[str, int]]:
+        rows = cat._conn.execute(
+            "SELECT n.path, count(*) FROM image_tags t JOIN tag_names n ON n.id = t.tag_id GROUP BY t.tag_id"
+        ).fetchall()
+        return sorted(rows, key=lambda r: (-r[1], r[0]))
+
+    cat.bulk_record([result(f"/t/{i}.jpg", tags=("a|b", f"n|{i % 3}")) for i in range(10)], batch_size=4)
+    cat.bulk_record([result("/t/1.jpg", tags=("a|b", "c")), result("/t/1.jpg", tags=("c", "d"))])
+    cat.record_result(result("/t/2.jpg", tags=("c",)))
+    cat.record_result(result("/t/new.jpg", tags=("c", "a|b")))
+    cat.add_tags("/t/3.jpg", ["c", "a|b", "p|q"])
+    cat.remove_tags("/t/4.jpg", ["a|b", "zz"])
+    cat.move_image("/t/5.jpg", "/t/6.jpg")  # replaces /t/6.jpg
+    cat.remove_image("/t/7.jpg")
+    cat.record_failure("/t/8.jpg", "bad")
+    assert cat.tag_counts() == truth()
+    assert dict(cat.tag_counts())["a|b"] == 6  # 10, -1 (1), +1 (new), -1 (4), -1 (6), -1 (7), -1 (2)
