@@ -64,7 +64,7 @@ class Settings:
     dtype: str = "auto"
     quantize: str = "none"
     questions: str = ""  # path to a question-set TOML; "" = the default set shipped in resources/
-    batch_size: int = 8
+    batch_size: int = 0  # images per model batch; 0 = auto (from free GPU memory, 8 on the CPU)
     write: str = "auto"
     sidecar_name: str = "ext"
     keep_backup: bool = False
@@ -86,8 +86,8 @@ class Settings:
             value = getattr(self, name)
             if value not in allowed:
                 raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
-        if self.batch_size < 1:
-            raise ConfigError(f"batch_size must be at least 1, not {self.batch_size}")
+        if self.batch_size < 0:
+            raise ConfigError(f"batch_size must be 0 (auto) or more, not {self.batch_size}")
         if self.settle_seconds < 0:
             raise ConfigError(f"settle_seconds must be >= 0, not {self.settle_seconds}")
         return self

@@ -32,7 +32,7 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dtype", choices=["auto", "float32", "float16", "bfloat16"], help="precision (default auto)")
     p.add_argument("--quantize", choices=["none", "8bit", "4bit"], help="bitsandbytes quantisation of the language model (CUDA)")
     p.add_argument("--questions", metavar="FILE", help="question set TOML (default: the one shipped)")
-    p.add_argument("--batch-size", type=int, metavar="N", help="images per model batch (default 8)")
+    p.add_argument("--batch-size", type=int, metavar="N", help="images per model batch (default 0 = auto: from free GPU memory, 8 on the CPU)")
 
 
 def add_write_options(p: argparse.ArgumentParser) -> None:
@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
             raise CliError(f"catalogue: {exc} (or use --no-catalog)") from None
     progress = _ProgressLine(len(files), is_tty() and not args.json)
     try:
-        for result in tag_paths(files, tagger, batch_size=settings.batch_size):
+        for result in tag_paths(files, tagger, batch_size=tagger.batch_size):
             outcome = finish_result(
                 result, write_mode=settings.write, sidecar_name=settings.sidecar_name,
                 keep_backup=settings.keep_backup, catalog=catalog,

@@ -81,13 +81,12 @@ class Blip2Tagger:
         questions: QuestionSet,
         *,
         model_id: str,
-        batch_size: int = 8,
+        batch_size: int | None = 8,
     ) -> None:
         self.model = model.eval()
         self.processor = processor
         self.questions = questions
         self.model_id = model_id
-        self.batch_size = max(1, batch_size)
         self.device = str(next(model.parameters()).device)
         self.dtype = next(model.vision_model.parameters()).dtype
         self.encoder_decoder = bool(model.config.text_config.is_encoder_decoder)
@@ -97,6 +96,29 @@ class Blip2Tagger:
         runner_cls = EncoderDecoderRunner if self.encoder_decoder else DecoderOnlyRunner
         self.runner = runner_cls(_language_model(model), self.plan, model.generation_config, pad)
         self._lock = threading.Lock()
+        self.batch_size = max(1, batch_size) if batch_size else self.auto_batch_size()
+
+    def auto_batch_size(self, *, cap: int = 64, fraction: float = 0.6) -> int:
+        """Images per batch from the free GPU memory (8 on the CPU, where bigger batches gain little).
+
+        The dominant cost per image is the language model's KV cache over every prompt row
+        (prefix + longest prompt) plus the caption's decoding, and the last-position logits."""
+        if not self.device.startswith("cuda"):
+            return 8
+        free, _total = torch.cuda.mem_get_info(torch.device(self.device))
+        cfg: Any = self.model.config.text_config
+        layers = int(getattr(cfg, "num_hidden_layers", 0) or getattr(cfg, "num_layers", 32))
+        hidden = int(getattr(cfg, "hidden_size", 0) or getattr(cfg, "d_model", 2560))
+        vocab = int(cfg.vocab_size)
+        rows = len(self.plan.generate) + len(self.plan.score)
+        tokens = self.model.config.num_query_tokens + max(len(p.ids) for p in self.plan.generate) + max(
+            g.max_new_tokens for g in self.plan.generate
+        ) + max((len(s.ids) for s in self.plan.score), default=0)
+        elem = torch.finfo(self.dtype).bits // 8
+        kv = 2 * layers * hidden * tokens * rows * elem
+        activations = 8 * rows * tokens * hidden * elem + rows * vocab * 4 * 2
+        per_image = int(1.5 * (kv + activations)) + 64 * 2**20  # + ViT/Q-Former working set
+        return max(1, min(cap, int(free * fraction) // per_image))
 
     # ---------------------------------------------------------------- loading
     @classmethod
@@ -108,7 +130,7 @@ class Blip2Tagger:
         device: str = "auto",
         dtype: str = "auto",
         quantize: str = "none",
-        batch_size: int = 8,
+        batch_size: int = 0,
         local_files_only: bool | None = None,
     ) -> Blip2Tagger:
         from transformers import Blip2Config, Blip2ForConditionalGeneration, Blip2Processor
@@ -155,7 +177,7 @@ class Blip2Tagger:
             raise _load_error(source, exc) from None
         if quantize == "none":
             model = model.to(dev)  # type: ignore[arg-type]
-        return cls(model, processor, questions, model_id=source, batch_size=batch_size)
+        return cls(model, processor, questions, model_id=source, batch_size=batch_size or None)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Blip2Tagger:

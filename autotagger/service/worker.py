@@ -158,7 +158,7 @@ class Worker:
                     return
 
     def _claim(self, cat: Any) -> list[Any]:
-        limit = self.model_batch
+        limit = self.model_batch or 8  # 0 = the tagger's own choice, known once it is loaded
         with self.claim_lock:
             jobs = list(cat.claim_jobs(limit, worker=self.config.worker_name))
             self.in_flight += len(jobs)
@@ -257,6 +257,8 @@ class Worker:
     def _run_model(self, items: list[WorkItem]) -> list[TagResult]:
         if self.tagger is None:
             self.tagger = self._tagger_factory()
+            if not self.model_batch:  # auto: what the tagger chose from the free GPU memory
+                self.model_batch = int(getattr(self.tagger, "batch_size", 8) or 8)
         out: list[TagResult] = []
         i = 0
         while i < len(items):
