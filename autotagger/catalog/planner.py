@@ -33,6 +33,7 @@ class Plan:
     where: list[str] = field(default_factory=list)  # conditions on images ``i``
     params: list[Any] = field(default_factory=list)
     driver: tuple[str, tuple[Any, ...]] | None = None  # SELECT of candidate image ids
+    exclude: str | None = None  # FTS5 expression whose matches are left out (a query of -words only)
     empty: bool = False  # nothing can match
 
 
@@ -109,9 +110,7 @@ class PlannerMixin(CatalogBase):
             plan.where.extend(f"i.{cond}" for cond in conds)
             plan.params.extend(args)
             drivers.append((f"SELECT id FROM images WHERE {' AND '.join(conds)}", tuple(args)))
-        if q.fts_exclude:
-            plan.where.append("i.id NOT IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)")
-            plan.params.append(q.fts_exclude)
+        plan.exclude = q.fts_exclude  # added in _run: its best form depends on counting or paging
         best = DRIVE_LIMIT
         for k, driver in enumerate(drivers):
             n = known[k] if k in known else self._estimate(*driver)
@@ -129,6 +128,12 @@ class PlannerMixin(CatalogBase):
         c = self._conn
         where, params = list(plan.where), list(plan.params)
         truncated = False
+        if plan.exclude is not None:
+            if what == "count(*)":  # every row is visited: collect the matches once
+                where.append("i.id NOT IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)")
+            else:  # a page: look up only the rows visited before the page is full
+                where.append("NOT EXISTS (SELECT 1 FROM images_fts WHERE images_fts MATCH ? AND rowid = i.id)")
+            params.append(plan.exclude)
         if plan.match is not None and what == "count(*)" and not where and plan.driver is None:
             # every index entry has its images row: count the index alone
             return c.execute("SELECT count(*) FROM images_fts WHERE images_fts MATCH ?", (plan.match,)).fetchall(), False
