@@ -63,18 +63,7 @@ def run_service(args: argparse.Namespace, folders: Sequence[str] | None, headles
     from autotagger.service.events import FileFailed, FileTagged, Notice, StateChanged
     from autotagger.service.service import Service, ServiceOptions
 
-    opts = ServiceOptions(
-        catalog_path=str(settings.catalog_path),
-        folders=folders,
-        recursive=settings.recursive,
-        write_mode=settings.write,
-        sidecar_name=settings.sidecar_name,
-        keep_backup=settings.keep_backup,
-        batch_size=settings.batch_size,
-        settle_seconds=settings.settle_seconds,
-        poll=settings.poll,
-        once=bool(getattr(args, "once", False)),
-    )
+    opts = ServiceOptions.from_settings(settings, folders=folders, once=bool(getattr(args, "once", False)))
 
     def make_tagger():
         from autotagger.engine.blip2 import Blip2Tagger

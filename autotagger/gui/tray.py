@@ -205,17 +205,7 @@ class Tray(QObject):
 def service_options(settings: Settings) -> Any:
     from autotagger.service.service import ServiceOptions
 
-    return ServiceOptions(
-        catalog_path=str(settings.catalog_path),
-        folders=settings.folders or None,
-        recursive=settings.recursive,
-        write_mode=settings.write,
-        sidecar_name=settings.sidecar_name,
-        keep_backup=settings.keep_backup,
-        batch_size=settings.batch_size,
-        settle_seconds=settings.settle_seconds,
-        poll=settings.poll,
-    )
+    return ServiceOptions.from_settings(settings)
 
 
 class ServiceThread:

@@ -46,6 +46,23 @@ class ServiceOptions:
     max_attempts: int = 3
     min_size: int = 224
 
+    @classmethod
+    def from_settings(cls, settings: Any, **overrides: Any) -> ServiceOptions:
+        """The options the user's settings give (CLI `watch`/`service`, the tray), plus overrides."""
+        values: dict[str, Any] = {
+            "catalog_path": str(settings.catalog_path),
+            "folders": settings.folders or None,
+            "recursive": settings.recursive,
+            "write_mode": settings.write,
+            "sidecar_name": settings.sidecar_name,
+            "keep_backup": settings.keep_backup,
+            "batch_size": settings.batch_size,
+            "settle_seconds": settings.settle_seconds,
+            "poll": settings.poll,
+        }
+        values.update(overrides)
+        return cls(**values)
+
 
 class Service:
     def __init__(self, options: ServiceOptions, tagger_factory: Callable[[], Any]) -> None:
