@@ -120,6 +120,10 @@ class Blip2Tagger:
         per_image = int(1.5 * (kv + activations)) + 64 * 2**20  # + ViT/Q-Former working set
         return max(1, min(cap, int(free * fraction) // per_image))
 
+    def with_questions(self, questions: QuestionSet) -> Blip2Tagger:
+        """A tagger for another question set that shares this one's loaded model (no reload)."""
+        return Blip2Tagger(self.model, self.processor, questions, model_id=self.model_id, batch_size=self.batch_size)
+
     # ---------------------------------------------------------------- loading
     @classmethod
     def from_pretrained(

@@ -44,13 +44,8 @@ def make_try_fn(settings: Settings) -> Callable[[Any, str], Any]:
         tagger = cache.get("tagger")
         if tagger is None:
             tagger = cache["tagger"] = Blip2Tagger.from_settings(settings)
-        old = getattr(tagger, "questions", None)
-        tagger.questions = question_set
-        try:
-            image = load_image(Path(path))
-            return tagger.tag_images([(path, image)])[0]
-        finally:
-            tagger.questions = old
+        image = load_image(Path(path))
+        return tagger.with_questions(question_set).tag_images([(path, image)])[0]
 
     return try_
 

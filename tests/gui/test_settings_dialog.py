@@ -95,3 +95,25 @@ def test_a_bad_question_is_refused_with_one_line(qtbot, env: Path) -> None:
     assert dlg.result() != dlg.DialogCode.Accepted
     assert "kind" in dlg.error.text() and "\n" not in dlg.error.text()
     assert not env.exists()
+
+
+def test_try_on_this_image_runs_the_edited_questions_on_the_real_engine(tmp_path, tiny_model):  # type: ignore[no-untyped-def]
+    from PIL import Image
+
+    from autotagger.engine.questions import parse_question_set
+    from autotagger.gui.app import make_try_fn
+
+    img = tmp_path / "p.jpg"
+    Image.new("RGB", (120, 90), (10, 200, 30)).save(img)
+    try_ = make_try_fn(Settings(model=str(tiny_model), device="cpu"))
+    edited = parse_question_set(
+        '[[question]]\nid="mood"\ntext="What is the mood?"\nkind="open"\ntag="mood|{answer}"\n'
+        '[[question]]\nid="sky"\ntext="Is the sky visible?"\nanswers=["yes","no"]\ntag="sky"\nwhen=["yes"]\n'
+    )
+    result = try_(edited, str(img))
+    assert result.error is None
+    assert [a.question_id for a in result.answers] == ["mood", "sky"]
+    assert result.answers[0].prompt == "Question: What is the mood? Answer:"
+    assert result.answers[1].answer in ("yes", "no") and result.answers[1].confidence is not None
+    again = try_(parse_question_set('[[question]]\nid="n"\ntext="How many?"\nanswers=["one","two"]\ntag="n|{answer}"\n'), str(img))
+    assert [a.question_id for a in again.answers] == ["n"]  # the loaded model is reused with the new set
