@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
+import time
+from typing import TextIO
 
-from autotagger.cli.common import EXIT_OK, CliError, emit_json, quiet_libraries
-
-# What `download` fetches: weights as safetensors only (never pickles), configs, tokenizer files.
-ALLOW_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", "tokenizer*", "*.tiktoken"]
+from autotagger.cli.common import EXIT_OK, CliError, emit_json, is_tty, quiet_libraries
+from autotagger.engine.download import ALLOW_PATTERNS  # noqa: F401  (re-exported: what `download` fetches)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -45,15 +46,49 @@ def _model_id(args: argparse.Namespace) -> str:
     return str(args.model_id or load_settings_from_args(args).model)
 
 
+class TerminalProgress:
+    """One self-overwriting progress line on a terminal: ``NAME  1234 / 15500 MB  8%``."""
+
+    def __init__(self, name: str, stream: TextIO, min_interval: float = 0.2) -> None:
+        self.name, self.stream, self.min_interval = name, stream, min_interval
+        self._last = -1.0
+        self._shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self._last < self.min_interval:
+            return
+        self._last = now
+        pct = f"{100 * done / total:3.0f}%" if total else ""
+        self.stream.write(f"\r{self.name}  {done / 1e6:,.0f} / {total / 1e6:,.0f} MB  {pct}\x1b[K")
+        self.stream.flush()
+        self._shown = True
+
+    def finish(self) -> None:
+        if self._shown:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._shown = False
+
+
 def run_download(args: argparse.Namespace) -> int:
     quiet_libraries(args.verbose)
     model_id = _model_id(args)
-    try:
-        from huggingface_hub import snapshot_download
+    from autotagger.engine.download import ModelDownloadError, download_model
 
-        path = snapshot_download(model_id, allow_patterns=ALLOW_PATTERNS)
-    except Exception as exc:
-        raise CliError(f"cannot download {model_id}: {' '.join(str(exc).split())[:200]}") from None
+    bar = TerminalProgress(f"downloading {model_id}", sys.stderr) if is_tty() else None
+    try:
+        path = download_model(model_id, progress=bar)
+    except ModelDownloadError as exc:
+        if bar is not None:
+            bar.finish()
+        hint = ""
+        if exc.reason == "offline":
+            hint = ("; on a connected machine run `autotagger model download` and copy the Hugging Face cache "
+                    "(~/.cache/huggingface/hub), or set the model to a local folder")
+        raise CliError(f"{exc}{hint}") from None
+    if bar is not None:
+        bar.finish()
     print(path)
     return EXIT_OK
 

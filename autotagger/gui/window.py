@@ -14,7 +14,6 @@ from PySide6.QtCore import QItemSelection, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QLabel,
     QLineEdit,
     QListView,
     QMainWindow,
@@ -28,7 +27,7 @@ from PySide6.QtWidgets import (
 from autotagger.config import Settings
 from autotagger.gui import ops
 from autotagger.gui.detail import DetailPane
-from autotagger.gui.first_run import model_notice
+from autotagger.gui.first_run import FirstRunPanel
 from autotagger.gui.model import IdRole, ImageListModel, PathRole
 from autotagger.gui.panels import FailedDialog, FoldersPanel
 from autotagger.gui.status import ServiceLink, ServiceState, StatusBar
@@ -118,10 +117,8 @@ class MainWindow(QMainWindow):
         split.addWidget(self.detail)
         split.setStretchFactor(1, 1)
         split.setSizes([240, 700, 360])
-        self.notice = QLabel()
-        self.notice.setWordWrap(True)
-        self.notice.setStyleSheet("background:#fff3cd; color:#5c4400; padding:6px; border:1px solid #e0c36b;")
-        self.notice.setVisible(False)
+        self.notice = FirstRunPanel()
+        self.notice.modelReady.connect(lambda path: self.show_message(f"model ready: {path}"))
         central = QWidget()
         from PySide6.QtWidgets import QVBoxLayout
 
@@ -187,9 +184,7 @@ class MainWindow(QMainWindow):
         self.status.showMessage(" ".join(text.split()), msecs)
 
     def show_model_notice(self) -> None:
-        n = model_notice(self.settings.model)
-        self.notice.setText(n.text)
-        self.notice.setVisible(n.needed)
+        self.notice.set_model(self.settings.model)
 
     # -- search and filters -----------------------------------------------------------------------
     def apply_search(self) -> None:
@@ -342,6 +337,7 @@ class MainWindow(QMainWindow):
             self.link.stop()
         self.thumbs.shutdown()
         self.previews.shutdown()
+        self.notice.shutdown()
         self.reader.shutdown()
         self.writer.shutdown()
 
