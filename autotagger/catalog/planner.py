@@ -1,8 +1,9 @@
 """Turns a parsed query into SQL that stays fast on a million images.
 
 - Words go to FTS5 (``MATCH``, ranked by bm25). Ranking every match of a common word is
-  O(matches), so a search ranks the newest ``RANK_WINDOW`` matches first and widens the window
-  (x16, then everything) only when that does not fill the page. ``count`` is always exact.
+  O(matches), so hits come in blocks of ``RANK_WINDOW``: the newest block of hits (after the
+  filters) ranked by bm25, then the next block. With fewer hits than that, which is most
+  searches, the ranking is exact. ``count`` is always exact.
 - Filters that can use an index (a tag, a date range, a folder) are "drivers": when the most
   selective one matches fewer than ``DRIVE_LIMIT`` images the query starts from it (and an FTS
   query is confined to its rowid range); otherwise images are scanned newest first until the
@@ -20,7 +21,7 @@ from autotagger.catalog.errors import CatalogError, QueryError
 from autotagger.catalog.query import ParsedQuery, parse_query
 
 DRIVE_LIMIT = 20_000
-RANK_WINDOW = 3_000
+RANK_WINDOW = 1_000
 
 
 def like_escape(text: str) -> str:
@@ -121,45 +122,27 @@ class PlannerMixin(CatalogBase):
                 best, plan.driver = n, driver
         return plan
 
-    def _run(
-        self, plan: Plan, what: str, tail: str, tail_params: tuple[Any, ...], *, window: int | None = None
-    ) -> tuple[list[Any], bool]:
-        """Rows of ``what`` for the plan, and whether a rank window cut off older matches."""
+    def _run(self, plan: Plan, what: str, tail: str, tail_params: tuple[Any, ...]) -> list[Any]:
+        """Rows of ``SELECT what ... tail`` for the plan (FTS table ``f`` and images ``i``)."""
         c = self._conn
         where, params = list(plan.where), list(plan.params)
-        truncated = False
+        counting = what == "count(*)"
         if plan.exclude is not None:
-            if what == "count(*)":  # every row is visited: collect the matches once
+            if counting:  # every row is visited: collect the matches once
                 where.append("i.id NOT IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)")
             else:  # a page: look up only the rows visited before the page is full
                 where.append("NOT EXISTS (SELECT 1 FROM images_fts WHERE images_fts MATCH ? AND rowid = i.id)")
             params.append(plan.exclude)
-        if plan.match is not None and what == "count(*)" and not where and plan.driver is None:
+        if plan.match is not None and counting and not where and plan.driver is None:
             # every index entry has its images row: count the index alone
-            return c.execute("SELECT count(*) FROM images_fts WHERE images_fts MATCH ?", (plan.match,)).fetchall(), False
+            return c.execute("SELECT count(*) FROM images_fts WHERE images_fts MATCH ?", (plan.match,)).fetchall()
         if plan.match is not None:
             sql = f"SELECT {what} FROM images_fts f CROSS JOIN images i ON i.id = f.rowid WHERE images_fts MATCH ?"
             params.insert(0, plan.match)
-            # one lower and one upper rowid bound at most: FTS5 uses a single range, and a second
-            # bound would be checked only after ranking every match
-            lower: int | None = None
-            upper: int | None = None
             if plan.driver is not None:  # confine FTS to the rowid range of the selective filter
                 lower, upper = c.execute(f"SELECT min(id), max(id) FROM ({plan.driver[0]})", plan.driver[1]).fetchone()
-            if window is not None:  # the rowid of the window-th newest match, if there are more
-                extra = " AND rowid >= ? AND rowid <= ?" if upper is not None else ""
-                row = c.execute(
-                    f"SELECT rowid FROM images_fts WHERE images_fts MATCH ?{extra} ORDER BY rowid DESC LIMIT 1 OFFSET ?",
-                    (plan.match, *((lower, upper) if upper is not None else ()), window - 1),
-                ).fetchone()
-                if row is not None:
-                    lower, truncated = max(int(row[0]), lower or 0), True
-            if lower is not None:
-                where.append("f.rowid >= ?")
-                params.append(lower)
-            if upper is not None:
-                where.append("f.rowid <= ?")
-                params.append(upper)
+                where += ["f.rowid >= ?", "f.rowid <= ?"]
+                params += [lower, upper]
         elif plan.driver is not None:
             sql = f"SELECT {what} FROM images i WHERE i.id IN ({plan.driver[0]})"
             params = [*plan.driver[1], *params]
@@ -167,27 +150,33 @@ class PlannerMixin(CatalogBase):
             sql = f"SELECT {what} FROM images i WHERE 1"
         if where:
             sql += " AND " + " AND ".join(where)
-        return c.execute(sql + tail, (*params, *tail_params)).fetchall(), truncated
+        return c.execute(sql + tail, (*params, *tail_params)).fetchall()
 
-    def _query(
-        self, query: str, what: str, tail: str, tail_params: tuple[Any, ...], *, need: int | None = None
-    ) -> list[Any]:
-        """Run ``query``; with ``need`` (rows wanted), rank within widening windows of newest matches."""
+    def _ranked(self, plan: Plan, what: str, limit: int, offset: int) -> list[Any]:
+        """Word hits, best first, in blocks of RANK_WINDOW: the newest block of hits ranked by bm25
+        (``what`` ends with the rank), then the next block, and so on. One pass over the index,
+        bm25 computed only for the rows fetched, and pages that agree with each other."""
+        w = RANK_WINDOW
+        first, last = offset // w, (offset + limit - 1) // w
+        rows = self._run(plan, what, " ORDER BY f.rowid DESC LIMIT ? OFFSET ?", ((last - first + 1) * w, first * w))
+        ranked: list[Any] = []
+        for start in range(0, len(rows), w):
+            ranked += sorted(rows[start : start + w], key=lambda r: (r[-1], -r[0]))
+        skip = offset - first * w
+        return ranked[skip : skip + limit]
+
+    def _query(self, query: str, what: str, tail: str = "", tail_params: tuple[Any, ...] = (),
+               *, ranked: tuple[int, int] | None = None) -> list[Any]:
+        """Run ``query``; ``ranked=(limit, offset)`` pages word hits by bm25 (see ``_ranked``)."""
         q = parse_query(query)
         try:
             with self._read():
                 plan = self._plan(q)
                 if plan.empty:
                     return []
-                windows: tuple[int | None, ...] = (None,)
-                if need is not None and plan.match is not None:
-                    windows = (max(RANK_WINDOW, 4 * need), max(RANK_WINDOW, 4 * need) * 16, None)
-                rows: list[Any] = []
-                for window in windows:
-                    rows, truncated = self._run(plan, what, tail, tail_params, window=window)
-                    if not truncated or (need is not None and len(rows) >= need):
-                        break
-                return rows
+                if ranked is not None and plan.match is not None:
+                    return self._ranked(plan, what, *ranked)
+                return self._run(plan, what, tail, tail_params)
         except sqlite3.OperationalError as exc:
             text = str(exc).lower()
             if "fts5" in text:

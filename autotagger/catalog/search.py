@@ -13,25 +13,25 @@ HIT_COLUMNS = "i.id, i.path, i.caption, i.tags_text, i.captured_at, i.camera"
 
 class SearchMixin(PlannerMixin):
     def search(self, query: str, *, limit: int = 100, offset: int = 0) -> list[SearchHit]:
-        """Hits best first: bm25 when the query has words (among the newest matches first when there
-        are very many, see planner.py); else by capture date when the query has after:/before:,
+        """Hits best first: bm25 when the query has words (in blocks of the newest 1,000 hits when
+        there are more, see planner.py); else by capture date when the query has after:/before:,
         else newest in the catalogue first."""
         limit, offset = max(0, limit), max(0, offset)
         q = parse_query(query)
+        if limit == 0:
+            return []
         if q.fts_match is not None:
-            what, order = f"{HIT_COLUMNS}, f.rank", " ORDER BY f.rank LIMIT ? OFFSET ?"
-        elif q.after or q.before:  # newest capture first, along the date index
-            what, order = f"{HIT_COLUMNS}, 0.0", " ORDER BY i.captured_at DESC, i.id DESC LIMIT ? OFFSET ?"
+            rows = self._query(query, f"{HIT_COLUMNS}, f.rank", ranked=(limit, offset))
         else:
-            what, order = f"{HIT_COLUMNS}, 0.0", " ORDER BY i.id DESC LIMIT ? OFFSET ?"
-        rows = self._query(query, what, order, (limit, offset), need=limit)
+            order = "i.captured_at DESC, i.id DESC" if q.after or q.before else "i.id DESC"
+            rows = self._query(query, f"{HIT_COLUMNS}, 0.0", f" ORDER BY {order} LIMIT ? OFFSET ?", (limit, offset))
         return [
             SearchHit(r[0], r[1], r[2], tuple(t for t in r[3].split("\n") if t), r[4], r[5], float(r[6]))
             for r in rows or ()
         ]
 
     def count(self, query: str) -> int:
-        rows = self._query(query, "count(*)", "", ())
+        rows = self._query(query, "count(*)")
         return int(rows[0][0]) if rows else 0
 
     def tag_counts(self) -> list[tuple[str, int]]:

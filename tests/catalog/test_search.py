@@ -173,8 +173,9 @@ def test_parse_query_shapes() -> None:
     assert parse_query("! ... -").empty
 
 
-def test_plans_agree_and_windows_widen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Driving from a selective filter, scanning, and ranking in small windows give the same hits."""
+def test_plans_agree_and_rank_blocks_page_consistently(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Driving from a selective filter, scanning, and ranking in small blocks find the same hits;
+    with blocks, hits come newest block first, each block in bm25 order, and pages agree."""
     import autotagger.catalog.planner as planner
 
     with Catalog(tmp_path / "c.sqlite3") as cat:
@@ -185,22 +186,25 @@ def test_plans_agree_and_windows_widen(tmp_path: Path, monkeypatch: pytest.Monke
                 captured_at=f"20{10 + i // 10}-01-01", camera="Leica M" if i == 3 else "Canon",
             )
         queries = ["dog camera:leica", "dog tag:n|3", "tag:n|3 after:2013", "dog folder:/w/1 -tag:n|0",
-                   "number before:2012", "tag:dog -dog", "dog -number"]
+                   "number before:2012", "tag:dog -dog", "dog -number", "dog"]
         results = {}
-        for drive, window in ((10**6, 10**6), (1, 10**6), (10**6, 2), (1, 2)):
+        for drive, window in ((10**6, 10**6), (1, 10**6), (10**6, 7), (1, 7)):
             monkeypatch.setattr(planner, "DRIVE_LIMIT", drive)
             monkeypatch.setattr(planner, "RANK_WINDOW", window)
-            results[(drive, window)] = {
-                q: (cat.count(q), {h.path for h in cat.search(q, limit=100)}, cat.search(q, limit=1)) for q in queries
-            }
-        first = results[(10**6, 10**6)]
-        assert first["dog camera:leica"][0] == 1 and first["dog tag:n|3"][0] == 12
+            results[(drive, window)] = {q: (cat.count(q), [h.path for h in cat.search(q, limit=100)]) for q in queries}
+            for q in queries:  # pages of any size put together give the full list
+                pages = [h.path for k in range(0, 70, 4) for h in cat.search(q, limit=4, offset=k)]
+                assert pages == results[(drive, window)][q][1], (q, drive, window)
+        exact = results[(10**6, 10**6)]
+        assert exact["dog camera:leica"][0] == 1 and exact["dog tag:n|3"][0] == 12
+        assert exact["dog tag:n|3"][1][0].endswith("/18.jpg")  # the best bm25 hit (dog x3) first
         for got in results.values():
             for q in queries:
-                assert got[q][:2] == first[q][:2], q
-                assert len(got[q][2]) == min(1, first[q][0]), q  # a window never leaves a page short
-        # with everything in one window, the best bm25 hit comes first
-        assert first["dog tag:n|3"][2][0].path.endswith("/18.jpg")
+                assert got[q][0] == exact[q][0] and sorted(got[q][1]) == sorted(exact[q][1]), q
+        blocks = results[(10**6, 7)]["dog"][1]
+        ids = [int(p.rsplit("/", 1)[1][:-4]) for p in blocks]
+        assert sorted(ids[:7], reverse=True) == list(range(59, 52, -1))  # the newest block of 7 comes first
+        assert ids[:7][0] == 54  # and within it, 54 (dog x3) ranks best
 
 
 def test_date_queries_sort_newest_capture_first(cat: Catalog) -> None:
