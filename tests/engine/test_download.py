@@ -258,3 +258,45 @@ def test_counter_with_the_hubs_xet_reporter() -> None:
             total_bytes_completion_rate=None, total_transfer_bytes_completion_rate=None))
     reporter.close()
     assert sum(got) == 100  # written bytes, each once
+
+
+# -- `autotagger model download` -----------------------------------------------------------------------
+def test_cli_download_prints_the_folder(hub: FakeHub, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from autotagger.cli import main
+
+    real = dl.download_model
+    monkeypatch.setattr(dl, "download_model", lambda m, **k: real(m, cache_dir=hub.cache, **k))
+    assert main(["model", "download", MODEL]) == 0
+    out, err = capsys.readouterr()
+    assert out.strip() == str(hub.repo / "snapshots" / SHA) and err == ""
+
+
+@pytest.mark.parametrize("exc, words", [
+    (OfflineModeIsEnabled("offline"), "cannot reach the Hugging Face hub"),
+    (OSError(errno.ENOSPC, "No space left on device"), "disk full"),
+])
+def test_cli_download_failure_is_one_line(hub: FakeHub, capsys: pytest.CaptureFixture[str], exc: Exception,
+                                          words: str) -> None:
+    from autotagger.cli import main
+
+    hub.fail = exc
+    assert main(["model", "download", MODEL]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and err.startswith("autotagger: error: ") and words in err
+
+
+def test_terminal_progress_line() -> None:
+    import io
+
+    from autotagger.cli.model_cmd import TerminalProgress
+
+    buf = io.StringIO()
+    bar = TerminalProgress("downloading x", buf, min_interval=0.0)
+    bar(0, 200_000_000)
+    bar(100_000_000, 200_000_000)
+    bar(200_000_000, 200_000_000)
+    bar.finish()
+    lines = buf.getvalue().split("\r")[1:]
+    assert lines[1].startswith("downloading x  100 / 200 MB   50%")
+    assert lines[2].startswith("downloading x  200 / 200 MB  100%") and buf.getvalue().endswith("\n")
