@@ -18,7 +18,7 @@ def accept_negations(parser: argparse.ArgumentParser) -> None:
     base = type(parser)
 
     class QueryParser(base):  # type: ignore[valid-type, misc]
-        def parse_known_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def]
+        def parse_known_args(self, args=None, namespace=None):
             ns, extras = super().parse_known_args(args, namespace)
             terms = [a for a in extras if a.startswith("-") and len(a) > 1 and a[1] != "-"]
             rest = [a for a in extras if a not in terms]
