@@ -92,6 +92,7 @@ class CatalogBase:
             c.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             c.execute("PRAGMA foreign_keys = ON")
             c.execute("PRAGMA temp_store = MEMORY")
+            c.execute("PRAGMA cache_size = -65536")  # 64 MiB of page cache per connection
             version = schema_version(c)
             if self.readonly:
                 if version > LATEST:
@@ -108,7 +109,6 @@ class CatalogBase:
             if str(c.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower() != "wal":
                 raise CatalogError(f"catalogue {self.path}: cannot switch to WAL mode")
             c.execute("PRAGMA synchronous = NORMAL")
-            c.execute("PRAGMA cache_size = -65536")
             self.backup_path = migrate(c, self.path)
         except sqlite3.DatabaseError as exc:
             raise CatalogError(f"cannot open catalogue {self.path}: {exc}") from None

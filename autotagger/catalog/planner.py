@@ -21,7 +21,7 @@ from autotagger.catalog.errors import CatalogError, QueryError
 from autotagger.catalog.query import ParsedQuery, parse_query
 
 DRIVE_LIMIT = 20_000
-RANK_WINDOW = 1_000
+RANK_WINDOW = 500
 
 
 def like_escape(text: str) -> str:
