@@ -5,13 +5,15 @@
   filters) ranked by bm25, then the next block. With fewer hits than that, which is most
   searches, the ranking is exact. ``count`` is always exact.
 - Filters that can use an index (a tag, a date range, a folder) are "drivers": when the most
-  selective one matches fewer than ``DRIVE_LIMIT`` images the query starts from it (and an FTS
+  selective one matches fewer than ~sqrt(100 x images) of them (at most ``DRIVE_LIMIT``; reading
+  that many candidates costs about what scanning for a page of hits does) the query starts from it (and an FTS
   query is confined to its rowid range); otherwise images are scanned newest first until the
   page is full, which is quick exactly because the filter is common.
 """
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,9 +56,13 @@ class PlannerMixin(CatalogBase):
             )
         return [int(r[0]) for r in rows]
 
-    def _estimate(self, sql: str, params: tuple[Any, ...]) -> int:
-        """How many ids ``sql`` yields, counting no further than DRIVE_LIMIT."""
-        row = self._conn.execute(f"SELECT count(*) FROM ({sql} LIMIT ?)", (*params, DRIVE_LIMIT)).fetchone()
+    def _drive_limit(self) -> int:
+        top = self._conn.execute("SELECT max(id) FROM images").fetchone()[0] or 0
+        return min(DRIVE_LIMIT, max(1000, math.isqrt(100 * int(top))))
+
+    def _estimate(self, sql: str, params: tuple[Any, ...], cap: int) -> int:
+        """How many ids ``sql`` yields, counting no further than ``cap``."""
+        row = self._conn.execute(f"SELECT count(*) FROM ({sql} LIMIT ?)", (*params, cap)).fetchone()
         return int(row[0])
 
     def _plan(self, q: ParsedQuery) -> Plan:
@@ -112,9 +118,9 @@ class PlannerMixin(CatalogBase):
             plan.params.extend(args)
             drivers.append((f"SELECT id FROM images WHERE {' AND '.join(conds)}", tuple(args)))
         plan.exclude = q.fts_exclude  # added in _run: its best form depends on counting or paging
-        best = DRIVE_LIMIT
+        best = cap = self._drive_limit()
         for k, driver in enumerate(drivers):
-            n = known[k] if k in known else self._estimate(*driver)
+            n = known[k] if k in known else self._estimate(*driver, cap)
             if n == 0:
                 plan.empty = True
                 return plan
