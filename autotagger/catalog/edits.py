@@ -64,6 +64,19 @@ class EditsMixin(CatalogBase):
                 c.execute("INSERT OR IGNORE INTO removed_tags (image_id, tag_id) VALUES (?, ?)", (image_id, tid))
             self._refresh_tags_text(image_id)
 
+    def removed_tags(self, key: int | str) -> tuple[str, ...]:
+        """The tags a person removed from this image (the model may not bring them back); () for
+        an image the catalogue does not know."""
+        try:
+            image_id = self._image_id(key)
+        except CatalogError:
+            return ()
+        rows = self._conn.execute(
+            "SELECT n.path FROM removed_tags r JOIN tag_names n ON n.id = r.tag_id WHERE r.image_id = ? ORDER BY n.path",
+            (image_id,),
+        )
+        return tuple(str(r[0]) for r in rows)
+
     def _refresh_tags_text(self, image_id: int) -> None:
         c = self._conn
         paths = [

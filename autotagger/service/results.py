@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
 from autotagger.types import Tag, TagResult
@@ -26,3 +27,43 @@ def up_to_date(rec: Any, st: FileStat) -> bool:
         and rec.mtime is not None
         and abs(rec.mtime - st.mtime) < MTIME_TOLERANCE
     )
+
+
+@dataclass(frozen=True)
+class PersonEdits:
+    """What a person changed on an image in the catalogue: these win over the model in the file too."""
+
+    caption: str | None = None  # a person's caption, or None
+    tags: tuple[str, ...] = ()  # tags a person added
+    removed: tuple[str, ...] = ()  # tags a person removed
+
+
+def person_edits(catalog: Any, path: str) -> PersonEdits:
+    rec = catalog.get_image(path)
+    if rec is None:
+        return PersonEdits()
+    return PersonEdits(
+        caption=rec.caption if rec.caption_source == "person" else None,
+        tags=tuple(t.path for t in rec.tags if t.source == "person"),
+        removed=tuple(catalog.removed_tags(rec.id)),
+    )
+
+
+def metadata_for(result: TagResult, edits: PersonEdits | None = None) -> Any:
+    """The MetadataRecord to write for a model result, with a person's edits winning: their caption
+    is kept as theirs, the tags they removed are not written back, the tags they added stay theirs."""
+    from autotagger.metadata import record_from_result
+
+    record = record_from_result(result)
+    if edits is None:
+        return record
+    blocked = set(edits.removed) | set(edits.tags)
+    record = replace(
+        record,
+        tags=tuple(t for t in record.tags if t.path not in blocked),
+        person_tags=edits.tags,
+        removed_tags=edits.removed,
+    )
+    if edits.caption is not None:
+        record = replace(record, caption=edits.caption, caption_source="person")
+    return record

@@ -141,7 +141,8 @@ def finish_result(
     catalog: Any | None,
 ) -> FileOutcome:
     """Write a result into the file (or sidecar) and record it in the catalogue."""
-    from autotagger.metadata import MetadataError, record_from_result, write_metadata
+    from autotagger.metadata import MetadataError, write_metadata
+    from autotagger.service.results import metadata_for, person_edits
 
     if not result.ok:
         if catalog is not None:
@@ -150,7 +151,7 @@ def finish_result(
     try:
         outcome = write_metadata(
             Path(result.path),
-            record_from_result(result),
+            metadata_for(result, person_edits(catalog, result.path) if catalog is not None else None),
             mode=write_mode,
             sidecar_name=sidecar_name,
             keep_backup=keep_backup,

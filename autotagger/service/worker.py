@@ -35,11 +35,14 @@ from autotagger.service.items import (
     probe_info,
 )
 from autotagger.service.journal import Journal
-from autotagger.service.results import result_from_record, up_to_date
+from autotagger.service.results import PersonEdits, metadata_for, person_edits, result_from_record, up_to_date
 from autotagger.types import TagResult
 from autotagger.watch.files import group_key, is_candidate, primary_of
 from autotagger.watch.hashing import content_hash
 from autotagger.watch.settle import FileStat
+
+# The job reason for "tag this again" (GUI, tray): the model runs even if the file is up to date.
+RETAG = "retag"
 
 
 class Worker:
@@ -219,7 +222,10 @@ class Worker:
         if not stats:
             return WorkItem(jobs[0].path, [], jobs, skip="vanished")
         recs = {m: cat.get_image(m) for m in stats}
-        pending = [m for m in stats if not up_to_date(recs[m], stats[m])]
+        if any(getattr(j, "reason", "") == RETAG for j in jobs):  # a person asked: run the model again
+            pending = list(stats)
+        else:
+            pending = [m for m in stats if not up_to_date(recs[m], stats[m])]
         primary = primary_of(stats)
         if not pending:
             return WorkItem(primary, [], jobs, skip="done")
@@ -299,7 +305,9 @@ class Worker:
                 continue
             result = it.reuse if it.reuse is not None else results[id(it)]
             if result.ok:
-                writes[id(it)] = [self._write_pool.submit(self._write_member, m, result) for m in it.members]
+                writes[id(it)] = [
+                    self._write_pool.submit(self._write_member, m, result, person_edits(cat, m)) for m in it.members
+                ]
         for it in batch:
             if it.skip:
                 self._finish(cat, it)
@@ -311,10 +319,10 @@ class Worker:
             else:
                 self._record(cat, it, [f.result() for f in writes[id(it)]])
 
-    def _write_member(self, member: str, result: TagResult) -> Written:
-        """Write one file's metadata and read back what the catalogue needs. No catalogue here: runs
-        on the write pool."""
-        from autotagger.metadata import FileChangedError, MetadataError, record_from_result, write_metadata
+    def _write_member(self, member: str, result: TagResult, edits: PersonEdits) -> Written:
+        """Write one file's metadata (a person's edits winning) and read back what the catalogue
+        needs. No catalogue here: runs on the write pool."""
+        from autotagger.metadata import FileChangedError, MetadataError, write_metadata
 
         self.current_file = member
         mine = dataclasses.replace(result, path=member)
@@ -322,7 +330,7 @@ class Worker:
             if self.config.write_mode != "none":
                 write_metadata(
                     Path(member),
-                    record_from_result(mine),
+                    metadata_for(mine, edits),
                     mode=self.config.write_mode,
                     sidecar_name=self.config.sidecar_name,
                     keep_backup=self.config.keep_backup,
