@@ -381,13 +381,14 @@ class Worker:
 
     def _fail(self, cat: Any, it: WorkItem, error: str, members: list[str] | None = None) -> None:
         for m in members if members is not None else (it.members or [it.primary]):
-            if os.path.exists(m):
-                cat.record_failure(m, error)
+            if os.path.exists(m):  # the catalogue keeps the reason; its path is the row's own
+                cat.record_failure(m, error[len(m) + 2 :] if error.startswith(m + ": ") else error)
         will_retry = False
         for job in it.jobs:
             cat.fail_job(job.id, error, max_attempts=self.config.max_attempts)
             will_retry = will_retry or job.attempts + 1 < self.config.max_attempts
-        self.failed += 1
+        if not will_retry:  # count files that failed for good, not attempts
+            self.failed += 1
         with self.claim_lock:
             self.in_flight -= len(it.jobs)
         self._emit(FileFailed(it.primary, error, will_retry))
