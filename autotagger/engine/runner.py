@@ -189,13 +189,25 @@ class DecoderOnlyRunner:
                 inputs_embeds=self.embed(feed), attention_mask=sub_mask, position_ids=pos,
                 past_key_values=sub_cache, use_cache=True,
             ).last_hidden_state
-            lp = torch.log_softmax(self.lm_head(hidden).float(), dim=-1)  # [n_img * n_long, amax, V]
-            flat_index = {(qi, ai): j for j, (qi, ai) in enumerate((qi, ai) for qi, sp in enumerate(plan.score) for ai in range(len(sp.answer_ids)))}
+            # Gather every (row, position, next token) at once: no per-answer kernels on the GPU.
+            flat_of = {}
+            j = 0
+            for qi, sp in enumerate(plan.score):
+                for ai in range(len(sp.answer_ids)):
+                    flat_of[(qi, ai)] = j
+                    j += 1
+            rows, cols, toks, dest = [], [], [], []
             for i in range(n_img):
                 for r, (qi, ai, ids) in enumerate(self.long_answers):
-                    row = i * n_long + r
-                    extra = lp[row, torch.arange(len(ids) - 1, device=device), torch.tensor(ids[1:], device=device)].sum()
-                    totals[i, flat_index[(qi, ai)]] += extra
+                    for t in range(1, len(ids)):
+                        rows.append(i * n_long + r)
+                        cols.append(t - 1)
+                        toks.append(ids[t])
+                        dest.append(i * len(first_ids) + flat_of[(qi, ai)])
+            sel = hidden[torch.tensor(rows, device=device), torch.tensor(cols, device=device)]
+            lp = torch.log_softmax(self.lm_head(sel).float(), dim=-1)
+            tok_lp = lp.gather(-1, torch.tensor(toks, device=device).unsqueeze(-1)).squeeze(-1)
+            totals.view(-1).index_add_(0, torch.tensor(dest, device=device), tok_lp)
         vals = totals.tolist()
         for i in range(n_img):
             j = 0
