@@ -31,6 +31,16 @@ def exif_fields(blob: bytes | None) -> tuple[str | None, str | None]:
     )
 
 
+def xmp_exif_parts(xmp: bytes | None, exif: bytes | None) -> Parts:
+    """The parts of a container that holds XMP and a raw EXIF blob but no IPTC (PNG, WebP). Some
+    writers put the JPEG-style "Exif\\0\\0" header in front of the TIFF structure: it is skipped."""
+    if exif is not None and exif.startswith(b"Exif\x00\x00"):
+        exif = exif[6:]
+    validate_exif(exif)
+    desc, xp = exif_fields(exif)
+    return Parts(xmp, None, desc, xp, supports_iptc=False, supports_exif=True)
+
+
 def validate_exif(blob: bytes | None) -> None:
     if blob:
         Tiff(blob).validate()

@@ -6,7 +6,7 @@ import struct
 import zlib
 
 from autotagger.metadata.model import UnsafeToEmbed
-from autotagger.metadata.parts import Parts, exif_fields, exif_update, validate_exif
+from autotagger.metadata.parts import Parts, exif_update, xmp_exif_parts
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 XMP_KEY = b"XML:com.adobe.xmp"
@@ -59,12 +59,7 @@ def _xmp_chunk(xmp: bytes) -> tuple[bytes, bytes]:
 def read(data: bytes) -> Parts:
     chunks = _chunks(data)
     xmp = next((x for t, b in chunks if t == b"iTXt" and (x := _xmp_of(b)) is not None), None)
-    exif = next((b for t, b in chunks if t == b"eXIf"), None)
-    if exif is not None and exif.startswith(b"Exif\x00\x00"):
-        exif = exif[6:]
-    validate_exif(exif)
-    desc, xp = exif_fields(exif)
-    return Parts(xmp, None, desc, xp, supports_iptc=False, supports_exif=True)
+    return xmp_exif_parts(xmp, next((b for t, b in chunks if t == b"eXIf"), None))
 
 
 def write(data: bytes, parts: Parts) -> bytes:

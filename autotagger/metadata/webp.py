@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 
 from autotagger.metadata.model import UnsafeToEmbed
-from autotagger.metadata.parts import Parts, exif_fields, exif_update, validate_exif
+from autotagger.metadata.parts import Parts, exif_update, xmp_exif_parts
 
 FLAG_ICC, FLAG_ALPHA, FLAG_EXIF, FLAG_XMP, FLAG_ANIM = 0x20, 0x10, 0x08, 0x04, 0x02
 
@@ -44,12 +44,7 @@ def _canvas(chunks: list[tuple[bytes, bytes]]) -> tuple[int, int, bool]:
 def read(data: bytes) -> Parts:
     chunks = _chunks(data)
     xmp = next((b for t, b in chunks if t == b"XMP "), None)
-    exif = next((b for t, b in chunks if t == b"EXIF"), None)
-    if exif is not None and exif.startswith(b"Exif\x00\x00"):
-        exif = exif[6:]
-    validate_exif(exif)
-    desc, xp = exif_fields(exif)
-    return Parts(xmp, None, desc, xp, supports_iptc=False, supports_exif=True)
+    return xmp_exif_parts(xmp, next((b for t, b in chunks if t == b"EXIF"), None))
 
 
 def write(data: bytes, parts: Parts) -> bytes:
