@@ -167,7 +167,8 @@ def main() -> int:
     cat.optimize()
     print(f"optimize (FTS merge, ANALYZE, checkpoint): {time.perf_counter() - t0:.1f} s")
     size = db.stat().st_size
-    print(f"file size: {size / 1e6:,.1f} MB ({size / max(1, done):,.0f} bytes/image)")
+    free = cat._conn.execute("PRAGMA freelist_count").fetchone()[0] * cat._conn.execute("PRAGMA page_size").fetchone()[0]
+    print(f"file size: {size / 1e6:,.1f} MB ({size / max(1, done):,.0f} bytes/image; {free / 1e6:,.1f} MB of it free pages)")
     cat.close()
     search_figures(db, args)
     if tmp and not args.keep:

@@ -1,6 +1,7 @@
 """Search query syntax -> a safe, parameterised description of what to match.
 
-Free words (prefix match, bm25 ranked), "quoted phrases", tag:outdoors (any level),
+Free words (bm25 ranked; the query's last term, the word being typed, is prefix-matched, earlier
+words match whole words), "quoted phrases", tag:outdoors (any level),
 tag:setting|outdoors (that path and its children), folder:PATH (and below), after:DATE,
 before:DATE, camera:TEXT; a leading ``-`` negates words, phrases, tags, folders and cameras.
 User text only ever reaches FTS5 inside a double-quoted string with quotes doubled.
@@ -128,11 +129,12 @@ def parse_query(query: str) -> ParsedQuery:
     if "\x00" in query:
         raise QueryError("query contains a NUL character")
     q = ParsedQuery()
-    for neg, key, value, quoted in tokenize(query):
+    terms = [t for t in tokenize(query) if t[1] is not None or _WORD_CHAR.search(t[2])]  # drop punctuation
+    for k, (neg, key, value, quoted) in enumerate(terms):
         if key is None:
-            if not _WORD_CHAR.search(value):
-                continue  # punctuation only: nothing to match
-            term = fts_string(value, prefix=not quoted and not neg)
+            # only the last term is the word still being typed: prefix-match it, earlier words are
+            # whole words (a whole-word match reads only the newest postings; a prefix merges them all)
+            term = fts_string(value, prefix=k == len(terms) - 1 and not quoted and not neg)
             (q.not_words if neg else q.words).append(term)
         elif key == "tag":
             tag = normalise_tag(value)

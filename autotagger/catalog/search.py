@@ -13,7 +13,9 @@ HIT_COLUMNS = "i.id, i.path, i.caption, i.tags_text, i.captured_at, i.camera"
 
 class SearchMixin(PlannerMixin):
     def search(self, query: str, *, limit: int = 100, offset: int = 0) -> list[SearchHit]:
-        """Hits best first: bm25 when the query has words (in blocks of the newest 1,000 hits when
+        """Free words match whole words, except the query's last term (the word being typed), which is
+        prefix-matched: "red ca" finds "red car", "ca red" does not.
+        Hits best first: bm25 when the query has words (in blocks of the newest 1,000 hits when
         there are more, see planner.py); else by capture date when the query has after:/before:,
         else newest in the catalogue first."""
         limit, offset = max(0, limit), max(0, offset)

@@ -8,7 +8,8 @@ from typing import Any
 from autotagger.cli.common import EXIT_OK, EXIT_USAGE, CliError, emit_json, load_settings_from_args
 
 QUERY_HELP = (
-    'free words (prefix match, best first), "quoted phrases", tag:outdoors, tag:setting|outdoors, '
+    'free words (whole words, best first; the last term, if a word, also matches as a prefix: '
+    '"red ca" finds "red car"), "quoted phrases", tag:outdoors, tag:setting|outdoors, '
     "-tag:people, -word, folder:PATH, after:2024-01-01, before:2025, camera:canon"
 )
 

@@ -39,6 +39,11 @@ def test_free_words_prefix_and_and(cat: Catalog) -> None:
     assert names(cat, "beach") == {"IMG_0001.jpg", "IMG_0002.jpg"}
     assert names(cat, "sleep") == {"kitchen.jpg"}  # prefix
     assert names(cat, "red street") == {"car.jpg"}  # all words
+    assert names(cat, "red stre") == {"car.jpg"}  # the last word, being typed, is a prefix
+    assert names(cat, "sleep cat") == set()  # earlier words are whole words
+    assert names(cat, "sleeping cat") == {"kitchen.jpg"}
+    assert names(cat, "tag:cat sleep") == {"kitchen.jpg"}
+    assert names(cat, "sleep tag:cat") == set()  # a word followed by a filter is complete
     assert names(cat, "kitchen") == {"kitchen.jpg"}  # file name
     assert names(cat, "homework") == {"doc.jpg"}  # folder
     assert names(cat, "indoors") == {"kitchen.jpg"}  # tag text
@@ -162,12 +167,15 @@ def test_any_text_is_a_result_or_a_query_error(cat: Catalog, query: str) -> None
 
 def test_parse_query_shapes() -> None:
     q = parse_query('dog "red car" -cat tag:a|b -tag:c folder:/x/ after:2024-01 before:2025 camera:"EOS R"')
-    assert q.words == ['"dog"*', '"red car"']
+    assert q.words == ['"dog"', '"red car"']  # only the last term, the word being typed, is a prefix
     assert q.not_words == ['"cat"']
     assert (q.tags, q.not_tags, q.folders) == (["a|b"], ["c"], ["/x"])
     assert (q.after, q.before, q.cameras) == ("2024-01", "2025", ["EOS R"])
     assert parse_query('x"y z"').words == ['"xy z"']  # a quoted part inside a word joins it, as a phrase
-    assert parse_query('say "it""s"').words == ['"say"*', '"its"']
+    assert parse_query('say "it""s"').words == ['"say"', '"its"']
+    assert parse_query("red ca").words == ['"red"', '"ca"*']
+    assert parse_query("ca -dog").words == ['"ca"']  # the last term is -dog: ca is a whole word
+    assert parse_query("red ca !").words == ['"red"', '"ca"*']  # punctuation is no term
     with pytest.raises(QueryError):
         parse_query('say "hi"" there')  # three quotes
     assert parse_query("! ... -").empty
