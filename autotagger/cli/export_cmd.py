@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from autotagger.cli.common import EXIT_OK, EXIT_USAGE, CliError
+from autotagger.cli.common import EXIT_OK, CliError
 from autotagger.cli.search_cmd import accept_negations
 
 CSV_FIELDS = ("path", "caption", "caption_source", "tags", "confidences", "status", "error", "captured_at",
@@ -81,12 +81,10 @@ def write(out: IO[str], fmt: str, recs: Iterator[Any]) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from autotagger.catalog import CatalogError, QueryError
-    from autotagger.cli.search_cmd import open_catalog
+    from autotagger.cli.search_cmd import reading_catalog
 
     query = " ".join(args.query)
-    cat = open_catalog(args)
-    try:
+    with reading_catalog(args) as cat:
         if args.output:
             dest = Path(args.output)
             tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
@@ -103,10 +101,4 @@ def run(args: argparse.Namespace) -> int:
                     tmp.unlink()
         else:
             write(sys.stdout, args.format, records(cat, query))
-    except QueryError as exc:
-        raise CliError(f"bad query: {exc}", EXIT_USAGE) from None
-    except CatalogError as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        cat.close()
     return EXIT_OK

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from autotagger.cli.common import EXIT_OK, EXIT_USAGE, CliError, emit_json, load_settings_from_args
@@ -43,6 +45,23 @@ def open_catalog(args: argparse.Namespace) -> Any:
         raise CliError(str(exc)) from None
 
 
+@contextmanager
+def reading_catalog(args: argparse.Namespace) -> Iterator[Any]:
+    """The catalogue opened read-only for one command; its errors become one-line CliErrors
+    (a malformed query is a usage error) and it is closed whatever happens."""
+    from autotagger.catalog import CatalogError, QueryError
+
+    cat = open_catalog(args)
+    try:
+        yield cat
+    except QueryError as exc:
+        raise CliError(f"bad query: {exc}", EXIT_USAGE) from None
+    except CatalogError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        cat.close()
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("search", help="search the catalogue", description=f"Search the catalogue: {QUERY_HELP}.")
     p.add_argument("query", nargs="*", metavar="QUERY", help="the query (several words are joined)")
@@ -54,22 +73,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from autotagger.catalog import CatalogError, QueryError
 
     if args.limit < 1 or args.offset < 0:
         raise CliError("--limit must be at least 1 and --offset at least 0", EXIT_USAGE)
     query = " ".join(args.query)
     if not query.strip():
         raise CliError("search needs a query (see autotagger search --help)", EXIT_USAGE)
-    cat = open_catalog(args)
-    try:
+    with reading_catalog(args) as cat:
         hits = cat.search(query, limit=args.limit, offset=args.offset)
-    except QueryError as exc:
-        raise CliError(f"bad query: {exc}", EXIT_USAGE) from None
-    except CatalogError as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        cat.close()
     for hit in hits:
         if args.json:
             emit_json(

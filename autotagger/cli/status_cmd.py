@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from autotagger.cli.common import EXIT_OK, CliError, emit_json
+from autotagger.cli.common import EXIT_OK, emit_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -15,16 +15,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from autotagger.catalog import CatalogError
-    from autotagger.cli.search_cmd import open_catalog
+    from autotagger.cli.search_cmd import reading_catalog
 
-    cat = open_catalog(args)
-    try:
+    with reading_catalog(args) as cat:
         st = cat.status()
-    except CatalogError as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        cat.close()
     if args.json:
         d = dataclasses.asdict(st)
         d["last_errors"] = [{"path": p, "error": e} for p, e in st.last_errors]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from autotagger.cli.common import EXIT_OK, CliError, emit_json
+from autotagger.cli.common import EXIT_OK, emit_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -14,16 +14,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from autotagger.catalog import CatalogError
-    from autotagger.cli.search_cmd import open_catalog
+    from autotagger.cli.search_cmd import reading_catalog
 
-    cat = open_catalog(args)
-    try:
+    with reading_catalog(args) as cat:
         counts = cat.tag_counts()
-    except CatalogError as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        cat.close()
     for tag, count in counts:
         if args.json:
             emit_json({"tag": tag, "count": count})
