@@ -165,7 +165,7 @@ def main() -> int:
           f"({done / cpu:,.0f} images/s of this process's CPU time; the machine is shared)")
     t0 = time.perf_counter()
     cat.optimize()
-    print(f"optimize (FTS merge, ANALYZE, checkpoint): {time.perf_counter() - t0:.1f} s")
+    print(f"optimize (FTS merge, vocabulary snapshot, ANALYZE, checkpoint): {time.perf_counter() - t0:.1f} s")
     size = db.stat().st_size
     free = cat._conn.execute("PRAGMA freelist_count").fetchone()[0] * cat._conn.execute("PRAGMA page_size").fetchone()[0]
     print(f"file size: {size / 1e6:,.1f} MB ({size / max(1, done):,.0f} bytes/image; {free / 1e6:,.1f} MB of it free pages)")

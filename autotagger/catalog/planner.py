@@ -18,9 +18,10 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from autotagger.catalog._base import CatalogBase, folder_range
+from autotagger.catalog._base import folder_range
 from autotagger.catalog.errors import CatalogError, QueryError
 from autotagger.catalog.query import ParsedQuery, parse_query
+from autotagger.catalog.vocab import VocabMixin
 
 DRIVE_LIMIT = 20_000
 RANK_WINDOW = 500
@@ -40,7 +41,7 @@ class Plan:
     empty: bool = False  # nothing can match
 
 
-class PlannerMixin(CatalogBase):
+class PlannerMixin(VocabMixin):
     def _tag_ids_matching(self, tag: str) -> list[int]:
         """tag:a|b matches that path and its children; tag:b matches b at any level."""
         c = self._conn
@@ -66,7 +67,7 @@ class PlannerMixin(CatalogBase):
         return int(row[0])
 
     def _plan(self, q: ParsedQuery) -> Plan:
-        plan = Plan(match=q.fts_match)
+        plan = Plan(match=self._fts_match(q))
         drivers: list[tuple[str, tuple[Any, ...]]] = []
         known: dict[int, int] = {}  # driver index -> its size, when the tag counts tell
         for tag in q.tags:
@@ -176,6 +177,7 @@ class PlannerMixin(CatalogBase):
         """Run ``query``; ``ranked=(limit, offset)`` pages word hits by bm25 (see ``_ranked``)."""
         q = parse_query(query)
         try:
+            self._prepare_vocab(q)
             with self._read():
                 plan = self._plan(q)
                 if plan.empty:

@@ -19,6 +19,7 @@ KEYS = ("tag", "folder", "after", "before", "camera")
 _KEY_RE = re.compile(r"([A-Za-z]+):")
 _DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _WORD_CHAR = re.compile(r"\w")
+_PLAIN = re.compile(r"[A-Za-z0-9]+")  # one unicode61 token whatever the options: safe to expand
 
 
 @dataclass
@@ -33,6 +34,13 @@ class ParsedQuery:
     not_cameras: list[str] = field(default_factory=list)
     after: str | None = None
     before: str | None = None
+    prefix: str | None = None  # the prefix-matched last word (lower case) when it is plain ASCII letters/digits
+
+    def match_with_prefix(self, expansion: str) -> str | None:
+        """``fts_match`` with the prefix term (the last word) replaced by the FTS5 ``expansion``."""
+        if self.prefix is None or not self.words:
+            return self.fts_match
+        return ParsedQuery(words=[*self.words[:-1], expansion], not_words=self.not_words).fts_match
 
     @property
     def fts_match(self) -> str | None:
@@ -134,8 +142,10 @@ def parse_query(query: str) -> ParsedQuery:
         if key is None:
             # only the last term is the word still being typed: prefix-match it, earlier words are
             # whole words (a whole-word match reads only the newest postings; a prefix merges them all)
-            term = fts_string(value, prefix=k == len(terms) - 1 and not quoted and not neg)
-            (q.not_words if neg else q.words).append(term)
+            prefix = k == len(terms) - 1 and not quoted and not neg
+            (q.not_words if neg else q.words).append(fts_string(value, prefix=prefix))
+            if prefix and _PLAIN.fullmatch(value):
+                q.prefix = value.lower()
         elif key == "tag":
             tag = normalise_tag(value)
             if not tag:

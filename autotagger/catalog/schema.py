@@ -127,9 +127,32 @@ UPDATE tag_names SET n = (SELECT count(*) FROM image_tags t WHERE t.tag_id = tag
 INSERT INTO images_fts (images_fts, rank) VALUES ('rank', 'bm25(4.0, 2.0, 1.0, 0.5)');
 """
 
+# A snapshot of the index's terms, so that a short prefix ("cou*") can be searched as the OR of the
+# whole words it stands for (FTS5 reads only the newest postings of each) instead of a prefix query
+# (which merges every posting of every such word first). See vocab.py. Rows with ids above
+# vocab_state.upto, and rows whose text changed since (vocab_stale), are not in the snapshot yet.
+V3_VOCAB = """
+CREATE VIRTUAL TABLE images_fts_terms USING fts5vocab (images_fts, row);
+CREATE TABLE vocab (term TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE vocab_state (id INTEGER PRIMARY KEY CHECK (id = 1), upto INTEGER NOT NULL);
+CREATE TABLE vocab_stale (id INTEGER PRIMARY KEY);
+INSERT INTO vocab (term) SELECT term FROM images_fts_terms;
+INSERT INTO vocab_state (id, upto) VALUES (1, coalesce((SELECT max(id) FROM images), 0));
+CREATE TRIGGER vocab_stale_au AFTER UPDATE OF caption, tags_text, name, folder ON images
+WHEN new.id <= (SELECT upto FROM vocab_state) BEGIN
+    INSERT OR IGNORE INTO vocab_stale (id) VALUES (new.id);
+END;
+-- deleting the newest rows lets SQLite hand their ids out again: the snapshot then covers less
+CREATE TRIGGER vocab_state_ad AFTER DELETE ON images
+WHEN old.id <= (SELECT upto FROM vocab_state) AND NOT EXISTS (SELECT 1 FROM images WHERE id > old.id) BEGIN
+    UPDATE vocab_state SET upto = coalesce((SELECT max(id) FROM images), 0);
+END;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables", V1_CORE),
     Migration(2, "full-text index over caption, tags, name and folder", V2_FTS),
+    Migration(3, "vocabulary snapshot for fast short prefixes", V3_VOCAB),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -14,7 +14,9 @@ HIT_COLUMNS = "i.id, i.path, i.caption, i.tags_text, i.captured_at, i.camera"
 class SearchMixin(PlannerMixin):
     def search(self, query: str, *, limit: int = 100, offset: int = 0) -> list[SearchHit]:
         """Free words match whole words, except the query's last term (the word being typed), which is
-        prefix-matched: "red ca" finds "red car", "ca red" does not.
+        prefix-matched: "red ca" finds "red car", "ca red" does not. A plain prefix is searched as the
+        OR of the whole words it stands for when the vocabulary snapshot allows (vocab.py): the same
+        hits, each word then scored by bm25 on its own.
         Hits best first: bm25 when the query has words (in blocks of the newest 1,000 hits when
         there are more, see planner.py); else by capture date when the query has after:/before:,
         else newest in the catalogue first."""
@@ -80,9 +82,11 @@ class SearchMixin(PlannerMixin):
         )
 
     def optimize(self) -> None:
-        """Maintenance after a big import: merge the FTS index, refresh planner statistics, checkpoint."""
+        """Maintenance after a big import: merge the FTS index, rebuild the vocabulary snapshot
+        (vocab.py), refresh planner statistics, checkpoint."""
         with self._write() as c:
             c.execute("INSERT INTO images_fts (images_fts) VALUES ('optimize')")
+            self.refresh_vocab()
             c.execute("ANALYZE")
         self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 

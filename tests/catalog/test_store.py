@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from autotagger.catalog import Catalog, CatalogError, FileInfo
+from autotagger.catalog.schema import LATEST
 from tests.catalog.helpers import result
 
 
@@ -19,7 +20,7 @@ def test_new_catalogue_is_wal_with_foreign_keys(cat: Catalog) -> None:
     assert cat._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert cat._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert cat._conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
-    assert cat.schema_version == 2
+    assert cat.schema_version == LATEST
     assert cat.backup_path is None  # nothing to back up in a new file
 
 
