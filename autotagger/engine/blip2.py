@@ -91,6 +91,8 @@ class Blip2Tagger:
         self.dtype = next(model.vision_model.parameters()).dtype
         self.encoder_decoder = bool(model.config.text_config.is_encoder_decoder)
         tok = processor.tokenizer
+        self._by_id: dict[str, Question] = {q.id: q for q in questions.questions}
+        self._order = {q.id: n for n, q in enumerate(questions.questions)}
         self.plan: PromptPlan = build_plan(questions, tok, answer_prefix="" if self.encoder_decoder else " ")
         pad = tok.pad_token_id if tok.pad_token_id is not None else 0
         runner_cls = EncoderDecoderRunner if self.encoder_decoder else DecoderOnlyRunner
@@ -263,7 +265,6 @@ class Blip2Tagger:
             caption = ""
             answers: list[Answer] = []
             tags: list[Tag] = []
-            by_id: dict[str, Question] = {q.id: q for q in self.questions.questions}
             for g, prompt in enumerate(self.plan.generate):
                 text = self.clean(out.generated[i][g])
                 if prompt.key == "caption":
@@ -278,10 +279,9 @@ class Blip2Tagger:
                 best = max(range(len(logps)), key=lambda k: logps[k])
                 conf = exps[best] / total
                 answers.append(Answer(sp.question.id, sp.text, normalise_answer(sp.question.answers[best]), conf))
-            order = {q.id: n for n, q in enumerate(self.questions.questions)}
-            answers.sort(key=lambda a: order[a.question_id])
+            answers.sort(key=lambda a: self._order[a.question_id])
             for a in answers:
-                tag = tag_for_answer(by_id[a.question_id], a)
+                tag = tag_for_answer(self._by_id[a.question_id], a)
                 if tag is not None and all(t.path != tag.path for t in tags):
                     tags.append(tag)
             results.append(
