@@ -169,16 +169,11 @@ def finish_result(
 
 def record_in_catalog(catalog: Any, result: TagResult) -> None:
     """Record a result with the file's post-write stat, metadata-blind hash and header facts."""
-    from autotagger.imageio import ImageLoadError, probe
+    from autotagger.service.items import probe_info
     from autotagger.watch.hashing import content_hash
 
     st = os.stat(result.path)
-    info: dict[str, Any] = {}
-    try:
-        pi = probe(result.path)
-        info = {"width": pi.width, "height": pi.height, "captured_at": pi.captured_at, "camera": pi.camera}
-    except ImageLoadError:
-        pass
+    info = probe_info(result.path)
     try:
         h: str | None = content_hash(result.path)
     except OSError:
