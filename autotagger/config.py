@@ -24,6 +24,9 @@ SIDECAR_NAMES = ("ext", "base")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 DTYPES = ("auto", "float32", "float16", "bfloat16")
 QUANTIZE = ("none", "8bit", "4bit")
+#: How the caption and open answers are decoded (engine/decode.py): auto = CUDA graphs on CUDA
+#: (fixed shapes without graphs for quantized models), fixed shapes on the CPU.
+DECODE_MODES = ("auto", "dynamic", "static", "graph")
 
 
 class ConfigError(ValueError):
@@ -63,6 +66,7 @@ class Settings:
     device: str = "auto"
     dtype: str = "auto"
     quantize: str = "none"
+    decode: str = "auto"
     questions: str = ""  # path to a question-set TOML; "" = the default set shipped in resources/
     batch_size: int = 0  # images per model batch; 0 = auto (from free GPU memory, 8 on the CPU)
     write: str = "auto"
@@ -79,6 +83,7 @@ class Settings:
             "device": DEVICES,
             "dtype": DTYPES,
             "quantize": QUANTIZE,
+            "decode": DECODE_MODES,
             "write": WRITE_MODES,
             "sidecar_name": SIDECAR_NAMES,
         }

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from autotagger.engine.base import ImageInput
+from autotagger.engine.decode import resolve_mode
 from autotagger.engine.plan import PromptPlan, build_plan
 from autotagger.engine.questions import clean_text, load_question_set, normalise_answer, tag_for_answer
 from autotagger.engine.runner import DecoderOnlyRunner, EncoderDecoderRunner, LMOutput
@@ -82,6 +83,7 @@ class Blip2Tagger:
         *,
         model_id: str,
         batch_size: int | None = 8,
+        decode: str = "auto",
     ) -> None:
         self.model = model.eval()
         self.processor = processor
@@ -95,8 +97,14 @@ class Blip2Tagger:
         self._order = {q.id: n for n, q in enumerate(questions.questions)}
         self.plan: PromptPlan = build_plan(questions, tok, answer_prefix="" if self.encoder_decoder else " ")
         pad = tok.pad_token_id if tok.pad_token_id is not None else 0
-        runner_cls = EncoderDecoderRunner if self.encoder_decoder else DecoderOnlyRunner
-        self.runner = runner_cls(_language_model(model), self.plan, model.generation_config, pad)
+        lm = _language_model(model)
+        quantized = bool(getattr(model, "is_loaded_in_4bit", False) or getattr(model, "is_loaded_in_8bit", False))
+        self.decode_mode = "dynamic" if self.encoder_decoder else resolve_mode(decode, lm, self.device, quantized=quantized)
+        self.runner: DecoderOnlyRunner | EncoderDecoderRunner
+        if self.encoder_decoder:
+            self.runner = EncoderDecoderRunner(lm, self.plan, model.generation_config, pad)
+        else:
+            self.runner = DecoderOnlyRunner(lm, self.plan, model.generation_config, pad, decode=self.decode_mode)
         self._lock = threading.Lock()
         self.batch_size = max(1, batch_size) if batch_size else self.auto_batch_size()
 
@@ -124,7 +132,10 @@ class Blip2Tagger:
 
     def with_questions(self, questions: QuestionSet) -> Blip2Tagger:
         """A tagger for another question set that shares this one's loaded model (no reload)."""
-        return Blip2Tagger(self.model, self.processor, questions, model_id=self.model_id, batch_size=self.batch_size)
+        return Blip2Tagger(
+            self.model, self.processor, questions, model_id=self.model_id, batch_size=self.batch_size,
+            decode=self.decode_mode,
+        )
 
     # ---------------------------------------------------------------- loading
     @classmethod
@@ -137,6 +148,7 @@ class Blip2Tagger:
         dtype: str = "auto",
         quantize: str = "none",
         batch_size: int = 0,
+        decode: str = "auto",
         local_files_only: bool | None = None,
     ) -> Blip2Tagger:
         from transformers import Blip2Config, Blip2ForConditionalGeneration, Blip2Processor
@@ -183,7 +195,7 @@ class Blip2Tagger:
             raise _load_error(source, exc) from None
         if quantize == "none":
             model = model.to(dev)  # type: ignore[arg-type]
-        return cls(model, processor, questions, model_id=source, batch_size=batch_size or None)
+        return cls(model, processor, questions, model_id=source, batch_size=batch_size or None, decode=decode)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Blip2Tagger:
@@ -194,6 +206,7 @@ class Blip2Tagger:
             dtype=settings.dtype,
             quantize=settings.quantize,
             batch_size=settings.batch_size,
+            decode=settings.decode,
         )
 
     # ---------------------------------------------------------------- running

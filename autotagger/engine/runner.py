@@ -19,6 +19,8 @@ from typing import Any
 
 import torch
 
+from autotagger.engine.decode import FixedShapeDecoder
+from autotagger.engine.hfcompat import cache_kwarg, cache_of
 from autotagger.engine.plan import PromptPlan
 
 
@@ -48,9 +50,15 @@ def _selected_copy(cache: Any, index: torch.Tensor) -> Any:
 
 
 class DecoderOnlyRunner:
-    def __init__(self, lm: Any, plan: PromptPlan, generation_config: Any, pad_id: int) -> None:
+    def __init__(
+        self, lm: Any, plan: PromptPlan, generation_config: Any, pad_id: int, *, decode: str = "dynamic"
+    ) -> None:
         self.lm = lm
+        # "static"/"graph": the caption and open answers decode with fixed shapes (decode.py).
+        self.decode_mode = decode
+        self.fixed = FixedShapeDecoder(lm, use_graphs=decode == "graph") if decode in ("static", "graph") else None
         self.decoder = lm.get_decoder()
+        self.ck = cache_kwarg(self.decoder)
         self.lm_head = lm.get_output_embeddings()
         self.embed = lm.get_input_embeddings()
         self.plan = plan
@@ -85,7 +93,7 @@ class DecoderOnlyRunner:
             parts.append(self.embed(pid))
         prefix = torch.cat(parts, dim=1)
         plen = prefix.shape[1]
-        cache = self.decoder(inputs_embeds=prefix, use_cache=True).past_key_values
+        cache = cache_of(self.decoder(inputs_embeds=prefix, use_cache=True))
 
         # 2. Every prompt of every image in one pass over the shared cache, left-padded so that
         #    all rows end in the same column.
@@ -104,10 +112,10 @@ class DecoderOnlyRunner:
             inputs_embeds=self.embed(ids.to(device).repeat(n_img, 1)),
             attention_mask=mask,
             position_ids=positions[:, plen:].clamp(min=0),
-            past_key_values=cache,
+            **{self.ck: cache},
             use_cache=True,
         )
-        cache = out.past_key_values
+        cache = cache_of(out)
         last_logits = self.lm_head(out.last_hidden_state[:, -1])  # [n_rows, V]
 
         # 3. Closed answers: the first token's log-prob comes from the question row's last logits;
@@ -124,6 +132,9 @@ class DecoderOnlyRunner:
         mask = mask[gen_rows]
         logits = last_logits[gen_rows]
         live = [(i, g) for i in range(n_img) for g in range(self.n_gen)]
+        if self.fixed is not None:
+            generated = self.fixed.decode(cache, mask, logits.argmax(-1), live, self.max_new, self.eos, n_img, self.n_gen)
+            return LMOutput(generated, scores)
         while live:
             next_tok = logits.argmax(-1)
             keep = []
@@ -145,10 +156,10 @@ class DecoderOnlyRunner:
                 inputs_embeds=self.embed(next_tok.unsqueeze(-1)),
                 attention_mask=mask,
                 position_ids=mask.sum(-1, keepdim=True) - 1,
-                past_key_values=cache,
+                **{self.ck: cache},
                 use_cache=True,
             )
-            cache = out.past_key_values
+            cache = cache_of(out)
             logits = self.lm_head(out.last_hidden_state[:, -1])
         return LMOutput(generated, scores)
 
@@ -187,7 +198,7 @@ class DecoderOnlyRunner:
             pos = start + torch.arange(amax, device=device).unsqueeze(0)
             hidden = self.decoder(
                 inputs_embeds=self.embed(feed), attention_mask=sub_mask, position_ids=pos,
-                past_key_values=sub_cache, use_cache=True,
+                **{self.ck: sub_cache}, use_cache=True,
             ).last_hidden_state
             # Gather every (row, position, next token) at once: no per-answer kernels on the GPU.
             flat_of = {}
@@ -222,6 +233,7 @@ class EncoderDecoderRunner:
 
     def __init__(self, lm: Any, plan: PromptPlan, generation_config: Any, pad_id: int) -> None:
         self.lm = lm
+        self.ck = cache_kwarg(lm)
         self.embed = lm.get_input_embeddings()
         self.plan = plan
         self.pad_id = pad_id
@@ -296,10 +308,10 @@ class EncoderDecoderRunner:
                     encoder_outputs=BaseModelOutput(last_hidden_state=enc_g),
                     attention_mask=mask_g,
                     decoder_input_ids=dec[:, -1:],
-                    past_key_values=cache,
+                    **{self.ck: cache},
                     use_cache=True,
                 )
-                cache = out.past_key_values
+                cache = cache_of(out)
                 next_tok = out.logits[:, -1].argmax(-1)
                 keep = []
                 for i, ((img, g), tok) in enumerate(zip(live, next_tok.tolist(), strict=True)):
