@@ -126,6 +126,8 @@ class Blip2Tagger:
         ) + max((len(s.ids) for s in self.plan.score), default=0)
         elem = torch.finfo(self.dtype).bits // 8
         kv = 2 * layers * hidden * tokens * rows * elem
+        if self.decode_mode in ("static", "graph"):  # + the caption/open rows' fixed buffers, and
+            kv += int(1.5 * 2 * layers * hidden * tokens * len(self.plan.generate) * elem)  # compacted ones
         activations = 8 * rows * tokens * hidden * elem + rows * vocab * 4 * 2
         per_image = int(1.5 * (kv + activations)) + 64 * 2**20  # + ViT/Q-Former working set
         return max(1, min(cap, int(free * fraction) // per_image))
@@ -252,6 +254,9 @@ class Blip2Tagger:
                 results.extend(self._results(chunk, lm_out))
             except Exception as exc:
                 if _is_oom(exc):
+                    fixed = getattr(self.runner, "fixed", None)
+                    if fixed is not None:
+                        fixed.release()  # buffers kept for the old batch shape
                     raise  # the service halves the batch and retries
                 if len(chunk) > 1:  # find the one image that breaks, the rest go on
                     for one in chunk:

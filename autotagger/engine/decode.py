@@ -111,6 +111,10 @@ class FixedShapeDecoder:
         # batch of the same shape: a capture costs about one step, a batch has a few dozen.
         self._states: dict[tuple[int, int, int], _State] = {}
 
+    def release(self) -> None:
+        """Drop the kept states and graphs (after an out-of-memory error, say)."""
+        self._states.clear()
+
     # ------------------------------------------------------------------ one step
     def _step(self, s: _State) -> None:
         """Feed ``s.tok`` at column ``s.kv.col``; predict ``s.out``. Advances col and pos."""
@@ -148,7 +152,8 @@ class FixedShapeDecoder:
         graphs off for this decoder and decoding goes on eagerly."""
         g = torch.cuda.CUDAGraph()
         try:
-            with torch.cuda.graph(g):
+            # thread_local: CUDA calls on other threads (the GUI's, say) do not break the capture.
+            with torch.cuda.graph(g, capture_error_mode="thread_local"):
                 self._step(s)
         except Exception:
             self.graph_failures += 1
@@ -170,8 +175,8 @@ class FixedShapeDecoder:
         n_gen: int,
     ) -> list[list[list[int]]]:
         """Decode the rows ``owners[r] = (image, prompt)`` of ``cache`` (a transformers cache whose
-        rows are exactly these, ``mask2d`` [R, L0] their 0/1 mask), ``first`` [R] their first
-        predicted token. Returns new token ids per image and generated prompt, EOS excluded."""
+        rows are exactly these, ``mask2d`` [R, L0] their 0/1 mask; it is consumed), ``first`` [R]
+        their first predicted token. Returns new token ids per image and prompt, EOS excluded."""
         generated: list[list[list[int]]] = [[[] for _ in range(n_gen)] for _ in range(n_img)]
         budget = [max_new[g] for _, g in owners]
         live = list(range(len(owners)))  # rows of the current state still decoding
@@ -231,6 +236,7 @@ class FixedShapeDecoder:
         for layer, kb, vb in zip(layers, s.kv.keys, s.kv.values, strict=True):
             kb[:, :, :l0].copy_(layer.keys)
             vb[:, :, :l0].copy_(layer.values)
+        layers.clear()  # the caller's cache is consumed: its memory goes back before decoding
         valid = torch.zeros(s.mask.shape, dtype=torch.bool, device=first.device)
         valid[:, 0, 0, :l0] = mask2d.bool()
         if self.sdpa:
