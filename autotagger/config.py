@@ -25,7 +25,7 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 DTYPES = ("auto", "float32", "float16", "bfloat16")
 QUANTIZE = ("none", "8bit", "4bit")
 #: How the caption and open answers are decoded (engine/decode.py): auto = CUDA graphs on CUDA
-#: (fixed shapes without graphs for quantized models), fixed shapes on the CPU.
+#: (the dynamic cache for quantized models), the dynamic cache on the CPU.
 DECODE_MODES = ("auto", "dynamic", "static", "graph")
 
 

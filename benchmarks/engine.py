@@ -11,8 +11,15 @@ Random weights never stop on EOS, so EOS is switched off and every prompt runs i
 caption --caption-tokens (20), open questions --open-tokens (4); (1) and (2) *generate*
 --open-tokens for each closed question, the engine scores the answers instead (reported apart).
 
+(3) runs first, then (1) and the equality check, then (2); each prints a "# done:" line as it ends.
+--via-pretrained saves the random model as a checkpoint and loads it with
+Blip2Tagger.from_pretrained, the real loading code; --quantize 4bit|8bit (CUDA) does that with
+bitsandbytes for the language model. --memory-cap GIB caps torch's CUDA memory for the load and run.
+
     python benchmarks/engine.py --arch small --images 8            # CPU
     python benchmarks/engine.py --arch blip2-opt-2.7b --images 256 --dtype bfloat16   # GPU
+    python benchmarks/engine.py --arch blip2-opt-2.7b --quantize 4bit --memory-cap 6 --engine-only --images 64 --dtype float16 --batch-size 8
+benchmarks/gpu.sh runs the GPU set in one go.
 """
 
 from __future__ import annotations
@@ -20,11 +27,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import gc
 import os
 import platform
+import resource
+import shutil
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -97,9 +108,11 @@ def build_model(arch: str, directory: Path, dtype: torch.dtype, device: str) -> 
     with torch.device(device):
         model = Blip2ForConditionalGeneration(config)
     model = model.to(dtype).eval()
-    # As from_pretrained(dtype=...) does: the Q-Former and its query tokens stay in fp32.
-    model.qformer.float()
-    model.query_tokens.data = model.query_tokens.data.float()
+    # As from_pretrained(dtype=...) does (its _keep_in_fp32_modules): the Q-Former and its query
+    # tokens stay in fp32 when the rest is fp16; in bf16 they are bf16 too.
+    if dtype == torch.float16:
+        model.qformer.float()
+        model.query_tokens.data = model.query_tokens.data.float()
     # Random weights: switch EOS off so that every prompt runs its full, fixed token budget.
     model.generation_config.eos_token_id = None
     model.generation_config.pad_token_id = tok.pad_token_id
@@ -107,21 +120,30 @@ def build_model(arch: str, directory: Path, dtype: torch.dtype, device: str) -> 
 
 
 def make_photos(directory: Path, n: int, size: tuple[int, int]) -> list[str]:
-    """Smooth gradients with noise, saved as quality-90 JPEGs: they compress like photos."""
+    """Smooth gradients with noise, saved as quality-90 JPEGs: they compress like photos.
+
+    The noise (8x8 blocks, the last row and column cut to size) is drawn in order from one
+    generator; building and encoding run on threads."""
     import numpy as np
 
     directory.mkdir(parents=True, exist_ok=True)
     w, h = size
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    paths = []
-    for i in range(n):
+
+    def save(i: int, noise: Any) -> str:
         base = np.stack([(xx / w) * 255, (yy / h) * 255, np.full_like(xx, (i * 37) % 255)], axis=-1)
-        noise = rng.normal(0, 12, (h // 8, w // 8, 3)).repeat(8, 0).repeat(8, 1)
-        arr = np.clip(base + noise, 0, 255).astype(np.uint8)
+        arr = np.clip(base + noise.repeat(8, 0).repeat(8, 1)[:h, :w], 0, 255).astype(np.uint8)
         p = directory / f"photo_{i:04d}.jpg"
         Image.fromarray(arr).save(p, quality=90)
-        paths.append(str(p))
+        return str(p)
+
+    workers = min(16, os.cpu_count() or 2)
+    paths: list[str] = []
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for start in range(0, n, 4 * workers):  # a window at a time: the noise arrays stay few
+            futs = [pool.submit(save, i, rng.normal(0, 12, (-(-h // 8), -(-w // 8), 3))) for i in range(start, min(n, start + 4 * workers))]
+            paths.extend(f.result() for f in futs)
     return paths
 
 
@@ -154,6 +176,40 @@ def plain_batched(model: Any, proc: Any, paths: list[str], prompts: list[tuple[s
             model.generate(**inputs, max_new_tokens=budget, min_new_tokens=budget, do_sample=False, num_beams=1)
 
 
+class _Tee:
+    """stdout that also writes to a file (--out); each write is flushed, so a run killed by a
+    timeout still leaves what it had printed."""
+
+    def __init__(self, stream: Any, fh: Any) -> None:
+        self.stream, self.fh = stream, fh
+
+    def write(self, text: str) -> int:
+        self.stream.write(text)
+        self.fh.write(text)
+        self.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+        self.fh.flush()
+
+
+def _is_oom(exc: BaseException) -> bool:
+    oom = getattr(torch.cuda, "OutOfMemoryError", None)
+    if oom is not None and isinstance(exc, oom):
+        return True
+    return "out of memory" in str(exc).lower()
+
+
+def _weight_bytes(model: Any) -> int:
+    """Bytes of every parameter and buffer (a bitsandbytes 4-bit weight counts as its packed bytes)."""
+    return sum(t.numel() * t.element_size() for t in (*model.parameters(), *model.buffers()))
+
+
+def _gib(n: float) -> float:
+    return n / 2**30
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--arch", choices=sorted(ARCHS), default="small")
@@ -166,82 +222,191 @@ def main() -> int:
     ap.add_argument("--open-tokens", type=int, default=4)
     ap.add_argument("--skip-documented", action="store_true", help="skip (1) (slow at full size)")
     ap.add_argument("--documented-images", type=int, default=None, help="time (1) on the first K images only")
+    ap.add_argument("--plain-images", type=int, default=None,
+                    help="time (2) on the first K images only (it preprocesses every image once per prompt)")
+    ap.add_argument("--engine-only", action="store_true", help="skip (1) and (2): time the engine alone")
+    ap.add_argument("--quantize", choices=["none", "8bit", "4bit"], default="none",
+                    help="bitsandbytes for the language model (CUDA only); implies --via-pretrained")
+    ap.add_argument("--via-pretrained", action="store_true",
+                    help="save the random model and load it with Blip2Tagger.from_pretrained, as a real checkpoint is")
+    ap.add_argument("--checkpoint", default=None, metavar="DIR",
+                    help="with --via-pretrained/--quantize: save the random model in DIR (kept), or load DIR if an "
+                         "earlier run saved it there (same arch: the weights are the same, seed 0)")
+    ap.add_argument("--memory-cap", type=float, default=None, metavar="GIB",
+                    help="cap this process's CUDA memory (torch.cuda.set_per_process_memory_fraction)")
+    ap.add_argument("--decode", choices=["auto", "dynamic", "static", "graph"], default="auto",
+                    help="the engine's decode loop (autotagger/engine/decode.py); auto: graph on CUDA, else dynamic")
+    ap.add_argument("--out", default=None, metavar="FILE", help="also write everything printed to FILE")
     args = ap.parse_args()
+    cuda = args.device.startswith("cuda")
+    if args.memory_cap is not None and not cuda:
+        sys.exit(f"engine.py: --memory-cap needs a CUDA device; this run uses {args.device}")
+    if args.quantize != "none" and not cuda:
+        sys.exit(f"engine.py: --quantize {args.quantize} needs a CUDA device (bitsandbytes); this run uses {args.device}")
+    if args.out is None:
+        return run(args)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    with open(args.out, "w", encoding="utf-8") as fh:
+        stdout = sys.stdout
+        sys.stdout = _Tee(stdout, fh)
+        try:
+            return run(args)
+        except Exception as exc:  # the file says how the run ended, too
+            print(f"# failed: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
+            raise
+        finally:
+            sys.stdout = stdout
 
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except Exception as exc:
+        if args.device.startswith("cuda") and _is_oom(exc):
+            cap = f" under the {args.memory_cap:g} GiB cap" if args.memory_cap is not None else ""
+            print(f"# does not fit{cap}: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
+            return 3
+        raise
+
+
+def _run(args: argparse.Namespace) -> int:
+    work = Path(tempfile.mkdtemp(prefix="autotagger-bench-"))
+    try:
+        return _bench(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # photos and the saved checkpoint: GBs at real sizes
+
+
+def _bench(args: argparse.Namespace, work: Path) -> int:
     from autotagger.engine.blip2 import Blip2Tagger
     from autotagger.engine.questions import load_question_set
     from autotagger.service.tagfiles import tag_paths
 
-    dtype = getattr(torch, args.dtype) if args.dtype else (torch.bfloat16 if args.device.startswith("cuda") else torch.float32)
+    cuda = args.device.startswith("cuda")
+    dtype = getattr(torch, args.dtype) if args.dtype else (torch.bfloat16 if cuda else torch.float32)
+    dtype_name = str(dtype).replace("torch.", "")
+    via_pretrained = args.via_pretrained or args.quantize != "none"
     w, h = (int(x) for x in args.photo_size.split("x"))
-    work = Path(tempfile.mkdtemp(prefix="autotagger-bench-"))
-    t0 = time.perf_counter()
-    model, proc = build_model(args.arch, work / "model", dtype, args.device)
-    paths = make_photos(work / "photos", args.images, (w, h))
-    setup_s = time.perf_counter() - t0
+    batch = args.batch_size or min(64, args.images)
 
     qs = load_question_set()
     qs = dataclasses.replace(
         qs, caption_max_new_tokens=args.caption_tokens,
         questions=tuple(dataclasses.replace(q, max_new_tokens=args.open_tokens) for q in qs.questions),
     )
-    batch = args.batch_size or min(64, args.images)
-    tagger = Blip2Tagger(model, proc, qs, model_id=f"random/{args.arch}", batch_size=batch)
+
+    def set_cap() -> str:
+        if args.memory_cap is None:
+            return "none"
+        total = torch.cuda.get_device_properties(torch.device(args.device)).total_memory
+        cap = args.memory_cap * 2**30
+        if cap > total:
+            raise SystemExit(f"engine.py: --memory-cap {args.memory_cap:g} GiB is more than the GPU's {_gib(total):.1f} GiB")
+        torch.cuda.set_per_process_memory_fraction(cap / total, torch.device(args.device))
+        return f"{args.memory_cap:g} GiB of {_gib(total):.1f} GiB (fraction {cap / total:.4f}, torch's allocator only)"
+
+    t0 = time.perf_counter()
+    paths = make_photos(work / "photos", args.images, (w, h))
+    photos_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    if via_pretrained:
+        # Build uncapped (a 6 GiB cap could not hold the fp16 build), save as a checkpoint, free,
+        # then cap and load through the real loading code, quantization included.
+        ckpt = Path(args.checkpoint) if args.checkpoint else work / "checkpoint"
+        marker = ckpt / "benchmark-arch.txt"
+        if ckpt.exists():  # --checkpoint from an earlier run: the same weights (seed 0)
+            if not marker.is_file() or marker.read_text().strip() != args.arch:
+                raise SystemExit(f"engine.py: {ckpt} is not a benchmark checkpoint of arch {args.arch}")
+            built = f"reused {ckpt}"
+        else:
+            model, proc = build_model(args.arch, work / "model", dtype, args.device)
+            partial = ckpt.with_name(ckpt.name + ".partial")  # renamed when complete: a killed run leaves no half
+            shutil.rmtree(partial, ignore_errors=True)
+            model.save_pretrained(partial, safe_serialization=True)
+            proc.save_pretrained(partial)
+            (partial / marker.name).write_text(args.arch + "\n")
+            partial.rename(ckpt)
+            del model, proc
+            gc.collect()
+            if cuda:
+                torch.cuda.empty_cache()
+            built = f"build+save {time.perf_counter() - t0:.1f}s"
+        cap_text = set_cap() if cuda else "none"
+        if cuda:
+            torch.cuda.reset_peak_memory_stats()
+        t0 = time.perf_counter()
+        loaded = Blip2Tagger.from_pretrained(str(ckpt), questions=qs, device=args.device, dtype=dtype_name,
+                                             quantize=args.quantize, batch_size=batch, decode=args.decode)
+        model, proc = loaded.model, loaded.processor
+        # Random weights: EOS off. The saved generation_config.json keeps it off; set again in case
+        # a transformers version fills it in from the model's config when loading.
+        model.generation_config.eos_token_id = None
+        model.generation_config.pad_token_id = proc.tokenizer.pad_token_id
+        tagger = loaded.with_questions(qs)  # the runner reads the generation config when it is made
+        tagger.model_id = f"random/{args.arch}"
+        del loaded
+        load_s = time.perf_counter() - t0
+        setup = f"photos {photos_s:.1f}s, {built}, load {load_s:.1f}s"
+    else:
+        cap_text = set_cap() if cuda else "none"
+        model, proc = build_model(args.arch, work / "model", dtype, args.device)
+        tagger = Blip2Tagger(model, proc, qs, model_id=f"random/{args.arch}", batch_size=batch, decode=args.decode)
+        setup = f"photos {photos_s:.1f}s, build {time.perf_counter() - t0:.1f}s"
+    load_peak = _gib(torch.cuda.max_memory_allocated()) if cuda else float("nan")
     gen_prompts = [(qs.caption_prompt, args.caption_tokens)] + [(qs.prompt_for(q), args.open_tokens) for q in qs.questions if q.kind == "open"]
     closed_prompts = [(qs.prompt_for(q), args.open_tokens) for q in qs.questions if q.kind == "closed"]
     n_closed = len(closed_prompts)
 
     print(f"# autotagger engine benchmark, {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC")
     print(f"# command: python {' '.join(sys.argv)}")
-    dev_name = torch.cuda.get_device_name() if args.device.startswith("cuda") else f"CPU {platform.processor() or platform.machine()} x{os.cpu_count()} (torch threads {torch.get_num_threads()})"
-    print(f"# device: {dev_name}; torch {torch.__version__}; dtype {str(dtype).replace('torch.', '')}; arch {args.arch}")
+    dev_name = torch.cuda.get_device_name() if cuda else f"CPU {platform.processor() or platform.machine()} x{os.cpu_count()} (torch threads {torch.get_num_threads()})"
+    print(f"# device: {dev_name}; torch {torch.__version__}; transformers {_version('transformers')}; "
+          f"dtype {dtype_name}; arch {args.arch}")
     print(f"# {args.images} photos {w}x{h}; prompts per image: caption ({args.caption_tokens} tokens) + "
           f"{len(gen_prompts) - 1} open ({args.open_tokens} tokens) + {n_closed} closed "
-          f"({sum(len(q.answers) for q in qs.questions if q.kind == 'closed')} answers); EOS off, fixed budgets; setup {setup_s:.1f}s")
+          f"({sum(len(q.answers) for q in qs.questions if q.kind == 'closed')} answers); EOS off, fixed budgets; setup: {setup}")
+    quant = args.quantize if args.quantize == "none" else f"{args.quantize} (bitsandbytes {_version('bitsandbytes')}, language model only)"
+    loaded_how = "saved and loaded with Blip2Tagger.from_pretrained" if via_pretrained else "built in memory"
+    print(f"# model {loaded_how}; quantize {quant}; weights {_gib(_weight_bytes(model)):.2f} GiB "
+          f"(parameters + buffers); engine batch {tagger.batch_size}; decode {getattr(tagger, 'decode_mode', 'n/a')}")
+    if cuda:
+        print(f"# memory cap: {cap_text}; peak GPU memory after setup {load_peak:.2f} GiB")
 
-    # Warm-up, untimed: kernels are built per shape (oneDNN on the CPU, cuBLAS heuristics and the
-    # caching allocator on the GPU), so each method first runs once at the shapes it will be timed at.
-    list(tag_paths(paths[:batch], tagger, batch_size=batch))
-    documented(model, proc, paths[:1], gen_prompts + closed_prompts, args.device)
-    plain_batched(model, proc, paths, gen_prompts + closed_prompts, args.device)
-
-    def timed(fn: Any) -> tuple[float, Any]:
-        if args.device.startswith("cuda"):
+    def timed(fn: Any) -> tuple[float, Any, float]:
+        """Seconds, result and peak GPU memory (GiB; nan on the CPU) of one call."""
+        if cuda:
             torch.cuda.reset_peak_memory_stats()
         sync(args.device)
         t = time.perf_counter()
         r = fn()
         sync(args.device)
-        return time.perf_counter() - t, r
+        took = time.perf_counter() - t
+        return took, r, _gib(torch.cuda.max_memory_allocated()) if cuda else float("nan")
 
+    def done(name: str, n: int, took: float, mem: float) -> None:
+        peak = f", peak {mem:.2f} GiB" if cuda else ""
+        print(f"# done: {name}: {n} images in {took:.1f}s, {n / took:.3f} images/s{peak}")
+
+    # Each method first runs once, untimed, at the shapes it will be timed at: kernels are built per
+    # shape (oneDNN on the CPU, cuBLAS heuristics and the caching allocator on the GPU). The order
+    # (3), (1), (2) puts the slowest to warm up, (2), last: a run killed by a timeout keeps the rest.
     rows = []
-    t3, results = timed(lambda: list(tag_paths(paths, tagger, batch_size=batch, workers=min(8, os.cpu_count() or 2))))
-    mem3 = torch.cuda.max_memory_allocated() / 2**30 if args.device.startswith("cuda") else float("nan")
+    list(tag_paths(paths[:batch], tagger, batch_size=batch))
+    t3, results, mem3 = timed(lambda: list(tag_paths(paths, tagger, batch_size=batch, workers=min(8, os.cpu_count() or 2))))
     rows.append(("3 engine (files -> results)", args.images / t3, mem3))
+    done(rows[-1][0], args.images, t3, mem3)
     assert all(r.error is None for r in results), [r.error for r in results if r.error]
 
-    t2, _ = timed(lambda: plain_batched(model, proc, paths, gen_prompts + closed_prompts, args.device))
-    mem2 = torch.cuda.max_memory_allocated() / 2**30 if args.device.startswith("cuda") else float("nan")
-    rows.append(("2 plain batched generate", args.images / t2, mem2))
-
     doc_ids = None
-    if not args.skip_documented:
+    equal = None
+    if not args.engine_only and not args.skip_documented:
         k = args.documented_images or args.images
-        t1, doc_ids = timed(lambda: documented(model, proc, paths[:k], gen_prompts, args.device))
-        tc, _ = timed(lambda: documented(model, proc, paths[:k], closed_prompts, args.device))
-        rows.append(("1 documented (caption+open)", k / t1, float("nan")))
-        rows.append(("1 documented (all prompts)", k / (t1 + tc), float("nan")))
-        doc_rate = k / (t1 + tc)
-
-    print(f"{'method':34s} {'images/s':>10s} {'peak GiB':>9s}")
-    for name, rate, mem in rows:
-        print(f"{name:34s} {rate:10.3f} {mem:9.2f}")
-    eng = rows[0][1]
-    if doc_ids is not None:
-        print(f"ratio 3/1 (all prompts): {eng / doc_rate:.1f}x")
-    print(f"ratio 3/2: {eng / rows[1][1]:.1f}x")
-
-    if doc_ids is not None:
+        documented(model, proc, paths[:1], gen_prompts + closed_prompts, args.device)
+        t1, doc_ids, mem1 = timed(lambda: documented(model, proc, paths[:k], gen_prompts, args.device))
+        tc, _, memc = timed(lambda: documented(model, proc, paths[:k], closed_prompts, args.device))
+        rows.append(("1 documented (caption+open)", k / t1, mem1))
+        rows.append(("1 documented (all prompts)", k / (t1 + tc), max(mem1, memc)))
+        done(rows[-1][0], k, t1 + tc, max(mem1, memc))
         # (3) must give the same caption and open answers as (1), token for token.
         gen_keys = ["caption"] + [q.id for q in qs.questions if q.kind == "open"]
         same = total = 0
@@ -251,10 +416,45 @@ def main() -> int:
             for g, key in enumerate(gen_keys):
                 total += 1
                 same += int(tagger.clean(per[g]) == texts[key])
+        equal = (same, total)
+        print(f"# done: (1) vs (3): {same}/{total} caption and open answers equal")
+
+    if not args.engine_only:
+        kp = args.plain_images or args.images
+        plain_batched(model, proc, paths[:kp], gen_prompts + closed_prompts, args.device)
+        t2, _, mem2 = timed(lambda: plain_batched(model, proc, paths[:kp], gen_prompts + closed_prompts, args.device))
+        rows.insert(1, ("2 plain batched generate", kp / t2, mem2))
+        done(rows[1][0], kp, t2, mem2)
+
+    print(f"{'method':34s} {'images/s':>10s} {'peak GiB':>9s}")
+    for name, rate, mem in rows:
+        print(f"{name:34s} {rate:10.3f} {mem:9.2f}")
+    if not cuda:
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+        print(f"# peak resident memory of the process: {_gib(rss):.2f} GiB (per-row GPU peaks: CUDA only)")
+    eng = rows[0][1]
+    by_name = {name: rate for name, rate, _ in rows}
+    if "1 documented (all prompts)" in by_name:
+        print(f"ratio 3/1 (all prompts): {eng / by_name['1 documented (all prompts)']:.1f}x")
+    if "2 plain batched generate" in by_name:
+        print(f"ratio 3/2: {eng / by_name['2 plain batched generate']:.1f}x")
+
+    if equal is not None:
+        same, total = equal
         print(f"equal to (1): {same}/{total} caption and open answers")
         if same != total:
             return 1
     return 0
+
+
+def _version(module: str) -> str:
+    """The version of the module that is imported (not of whichever dist-info is found first)."""
+    import importlib
+
+    try:
+        return str(getattr(importlib.import_module(module), "__version__", "unknown"))
+    except ImportError:
+        return "not installed"
 
 
 if __name__ == "__main__":

@@ -55,9 +55,9 @@ def taggers(tiny_model: Path) -> dict[str, Blip2Tagger]:
 def test_modes_resolve(taggers: dict[str, Blip2Tagger]) -> None:
     lm = taggers["static"].runner.lm
     assert taggers["static"].decode_mode == "static" and taggers["dynamic"].decode_mode == "dynamic"
-    assert resolve_mode("auto", lm, "cpu", quantized=False) == "static"
+    assert resolve_mode("auto", lm, "cpu", quantized=False) == "dynamic"
     assert resolve_mode("auto", lm, "cuda:0", quantized=False) == "graph"
-    assert resolve_mode("auto", lm, "cuda:0", quantized=True) == "static"
+    assert resolve_mode("auto", lm, "cuda:0", quantized=True) == "dynamic"
     assert resolve_mode("graph", lm, "cpu", quantized=False) == "static"  # no graphs without CUDA
     with pytest.raises(ValueError, match="decode mode"):
         resolve_mode("fast", lm, "cpu", quantized=False)
@@ -163,3 +163,12 @@ def test_graph_bookkeeping_reuses_states_across_batches(
     assert sorted(key[0] for key in dec._states) == [4, 9, 12]
     assert len(captured) == 3 and all(g.replays > 0 for g in captured)
     assert sum(g.replays for g in captured) > 3 * 13  # later batches replay, they do not capture
+
+
+def test_decode_setting_is_validated_and_read_from_the_environment() -> None:
+    from autotagger.config import ConfigError, Settings, load_settings
+
+    assert Settings().decode == "auto"
+    assert load_settings(environ={"AUTOTAGGER_DECODE": "dynamic"}).decode == "dynamic"
+    with pytest.raises(ConfigError, match="decode must be one of"):
+        Settings(decode="turbo").validate()
