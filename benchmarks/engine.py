@@ -194,13 +194,6 @@ class _Tee:
         self.fh.flush()
 
 
-def _is_oom(exc: BaseException) -> bool:
-    oom = getattr(torch.cuda, "OutOfMemoryError", None)
-    if oom is not None and isinstance(exc, oom):
-        return True
-    return "out of memory" in str(exc).lower()
-
-
 def _weight_bytes(model: Any) -> int:
     """Bytes of every parameter and buffer (a bitsandbytes 4-bit weight counts as its packed bytes)."""
     return sum(t.numel() * t.element_size() for t in (*model.parameters(), *model.buffers()))
@@ -262,7 +255,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         return _run(args)
     except Exception as exc:
-        if args.device.startswith("cuda") and _is_oom(exc):
+        from autotagger.engine.base import is_oom
+
+        if args.device.startswith("cuda") and is_oom(exc):
             cap = f" under the {args.memory_cap:g} GiB cap" if args.memory_cap is not None else ""
             print(f"# does not fit{cap}: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
             return 3

@@ -22,3 +22,11 @@ class Tagger(Protocol):
     def tag_images(self, images: Sequence[ImageInput]) -> list[TagResult]:
         """One TagResult per input, in order. Must not raise for one bad image: set ``error``."""
         ...
+
+
+def is_oom(exc: BaseException) -> bool:
+    """Whether ``exc`` is the accelerator running out of memory (torch's OutOfMemoryError, or a
+    RuntimeError saying so), told without importing torch."""
+    return type(exc).__name__ == "OutOfMemoryError" or (
+        isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+    )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from autotagger.engine.base import ImageInput
+from autotagger.engine.base import ImageInput, is_oom
 from autotagger.engine.decode import resolve_mode
 from autotagger.engine.plan import PromptPlan, build_plan
 from autotagger.engine.questions import clean_text, load_question_set, normalise_answer, tag_for_answer
@@ -253,7 +253,7 @@ class Blip2Tagger:
                     lm_out = self.run_batch([img for _, img in chunk])
                 results.extend(self._results(chunk, lm_out))
             except Exception as exc:
-                if _is_oom(exc):
+                if is_oom(exc):
                     fixed = getattr(self.runner, "fixed", None)
                     if fixed is not None:
                         fixed.release()  # buffers kept for the old batch shape
@@ -322,10 +322,3 @@ def _language_model(model: Any) -> Any:
     if lm.get_output_embeddings() is None and hasattr(model, "lm_head"):  # newer layouts split the head off
         raise ModelLoadError("this transformers version's BLIP-2 layout is not supported")
     return lm
-
-
-def _is_oom(exc: BaseException) -> bool:
-    oom = getattr(torch.cuda, "OutOfMemoryError", None)
-    if oom is not None and isinstance(exc, oom):
-        return True
-    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()

@@ -55,11 +55,6 @@ class WorkerConfig:
     worker_name: str = field(default_factory=lambda: f"pid{os.getpid()}")
 
 
-def is_oom(exc: BaseException) -> bool:
-    name = type(exc).__name__
-    return name == "OutOfMemoryError" or (isinstance(exc, RuntimeError) and "out of memory" in str(exc))
-
-
 def one_line(exc: BaseException | str) -> str:
     text = str(exc) if str(exc) else type(exc).__name__
     return " ".join(text.split())

@@ -24,13 +24,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from autotagger.engine.base import is_oom
 from autotagger.service.events import Event, FileFailed, FileTagged, Notice
 from autotagger.service.items import (
     WorkerConfig,
     WorkItem,
     Written,
     empty_cuda_cache,
-    is_oom,
     one_line,
     probe_info,
 )
