@@ -363,7 +363,7 @@ def _bench(args: argparse.Namespace, work: Path) -> int:
     quant = args.quantize if args.quantize == "none" else f"{args.quantize} (bitsandbytes {_version('bitsandbytes')}, language model only)"
     loaded_how = "saved and loaded with Blip2Tagger.from_pretrained" if via_pretrained else "built in memory"
     print(f"# model {loaded_how}; quantize {quant}; weights {_gib(_weight_bytes(model)):.2f} GiB "
-          f"(parameters + buffers); engine batch {tagger.batch_size}; decode {getattr(tagger, 'decode_mode', 'n/a')}")
+          f"(parameters + buffers); engine batch {tagger.batch_size}; decode {tagger.decode_mode}")
     if cuda:
         print(f"# memory cap: {cap_text}; peak GPU memory after setup {load_peak:.2f} GiB")
 

@@ -99,7 +99,7 @@ class Blip2Tagger:
         pad = tok.pad_token_id if tok.pad_token_id is not None else 0
         lm = _language_model(model)
         quantized = bool(getattr(model, "is_loaded_in_4bit", False) or getattr(model, "is_loaded_in_8bit", False))
-        self.decode_mode = "dynamic" if self.encoder_decoder else resolve_mode(decode, lm, self.device, quantized=quantized)
+        self.decode_mode = resolve_mode(decode, lm, self.device, quantized=quantized)  # T5: always dynamic
         self.runner: DecoderOnlyRunner | EncoderDecoderRunner
         if self.encoder_decoder:
             self.runner = EncoderDecoderRunner(lm, self.plan, model.generation_config, pad)

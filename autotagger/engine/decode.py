@@ -77,9 +77,6 @@ class FixedKV:
         v.index_copy_(2, self.col, value)
         return k, v
 
-    def get_seq_length(self, layer_idx: int = 0) -> int:  # not used by the layers we call; for safety
-        return int(self.keys[layer_idx].shape[2])
-
 
 @dataclass
 class _State:
@@ -101,7 +98,6 @@ class FixedShapeDecoder:
     """Greedy decoding of OPT rows with fixed shapes; see the module's docstring."""
 
     def __init__(self, lm: Any, *, use_graphs: bool) -> None:
-        self.lm = lm
         self.decoder = lm.get_decoder()
         self.lm_head = lm.get_output_embeddings()
         self.embed = lm.get_input_embeddings()

@@ -55,7 +55,6 @@ class DecoderOnlyRunner:
     ) -> None:
         self.lm = lm
         # "static"/"graph": the caption and open answers decode with fixed shapes (decode.py).
-        self.decode_mode = decode
         self.fixed = FixedShapeDecoder(lm, use_graphs=decode == "graph") if decode in ("static", "graph") else None
         self.decoder = lm.get_decoder()
         self.ck = cache_kwarg(self.decoder)
