@@ -24,7 +24,7 @@ SOURCES = ("model", "person")  # image_tags.source: 0 = model, 1 = person
 
 IMAGE_COLUMNS = (
     "id, path, folder, name, size, mtime, content_hash, width, height, captured_at, camera, status, "
-    "error, caption, caption_source, answers, model_ref, tagged_at"
+    "error, caption, caption_source, answers, model_ref, tagged_at, question_set_version"
 )
 _EXIF_DATE = re.compile(r"^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}:\d{2}:\d{2})")
 
@@ -278,7 +278,7 @@ class CatalogBase:
                 id=r[0], path=r[1], folder=r[2], name=r[3], size=r[4], mtime=r[5], content_hash=r[6],
                 width=r[7], height=r[8], captured_at=r[9], camera=r[10], status=r[11], error=r[12],
                 caption=r[13], caption_source=r[14], tags=tuple(tags[r[0]]), answers=self._answers(r[15]),
-                model_id=self._text(r[16]) or "", tagged_at=r[17],
+                model_id=self._text(r[16]) or "", tagged_at=r[17], question_set_version=r[18] or "",
             )
             for r in rows
         ]

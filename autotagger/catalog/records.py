@@ -36,6 +36,7 @@ class ImageRecord:
     answers: tuple[Answer, ...]
     model_id: str
     tagged_at: str | None
+    question_set_version: str = ""
 
     @property
     def tag_paths(self) -> tuple[str, ...]:

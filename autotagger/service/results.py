@@ -14,7 +14,8 @@ def result_from_record(rec: Any, path: str) -> TagResult:
     """A tagged catalogue record as a TagResult (the model's tags only), to give a capture sibling."""
     tags = tuple(Tag(t.path, t.confidence, t.question_id) for t in rec.tags if t.source == "model")
     return TagResult(
-        path=path, caption=rec.caption, answers=tuple(rec.answers), tags=tags, model_id=rec.model_id
+        path=path, caption=rec.caption, answers=tuple(rec.answers), tags=tags, model_id=rec.model_id,
+        question_set_version=rec.question_set_version,
     )
 
 

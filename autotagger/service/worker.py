@@ -39,6 +39,7 @@ from autotagger.service.results import PersonEdits, metadata_for, person_edits, 
 from autotagger.types import TagResult
 from autotagger.watch.files import group_key, is_candidate, primary_of
 from autotagger.watch.hashing import content_hash
+from autotagger.watch.reconcile import TAGGED
 from autotagger.watch.settle import FileStat
 
 # The job reason for "tag this again" (GUI, tray): the model runs even if the file is up to date.
@@ -260,11 +261,38 @@ class Worker:
             self._write_pool.shutdown(wait=True)
             cat.close()
 
-    def _run_model(self, items: list[WorkItem]) -> list[TagResult]:
+    def _load_tagger(self) -> Any:
         if self.tagger is None:
             self.tagger = self._tagger_factory()
             if not self.model_batch:  # auto: what the tagger chose from the free GPU memory
                 self.model_batch = int(getattr(self.tagger, "batch_size", 8) or 8)
+        return self.tagger
+
+    def _reuse_twins(self, cat: Any, items: list[WorkItem]) -> None:
+        """A file with the same pixels as a tagged one (a copy, a backup, an export with new metadata)
+        gets that file's result without the model, when it came from the model and question set in use
+        now (so identical photos get identical tags). A person's caption is theirs, not the model's: such
+        a twin is not used. "Tag again" always runs the model."""
+        for it in items:
+            if any(getattr(j, "reason", "") == RETAG for j in it.jobs):
+                continue
+            twins = [
+                r
+                for r in cat.find_by_hash(it.content_hash)
+                if r.status == TAGGED and r.caption_source != "person" and r.path != it.primary and r.path not in it.members
+            ]
+            if not twins:
+                continue
+            tagger = self._load_tagger()  # which model and questions the result must come from
+            questions = getattr(tagger, "questions", None)
+            version = getattr(questions, "version", None)
+            for rec in twins:
+                if rec.model_id == tagger.model_id and (version is None or rec.question_set_version == version):
+                    it.reuse = result_from_record(rec, it.primary)
+                    break
+
+    def _run_model(self, items: list[WorkItem]) -> list[TagResult]:
+        self._load_tagger()
         out: list[TagResult] = []
         i = 0
         while i < len(items):
@@ -294,7 +322,17 @@ class Worker:
 
     def _process(self, cat: Any, batch: list[WorkItem]) -> None:
         run = [it for it in batch if not it.skip and it.reuse is None and it.error is None]
-        results = dict(zip((id(it) for it in run), self._run_model(run), strict=True)) if run else {}
+        self._reuse_twins(cat, run)
+        run = [it for it in run if it.reuse is None]
+        def key(it: WorkItem) -> str:
+            return it.content_hash or f"item{id(it)}"
+
+        first: dict[str, WorkItem] = {}  # content hash -> the item the model sees (copies in one batch: once)
+        for it in run:
+            first.setdefault(key(it), it)
+        seen = list(first.values())
+        got = dict(zip((id(it) for it in seen), self._run_model(seen), strict=True)) if seen else {}
+        results = {id(it): dataclasses.replace(got[id(first[key(it)])], path=it.primary) for it in run}
         for it in run:  # every result is safe on disk before any file is touched
             result = results[id(it)]
             if result.ok:

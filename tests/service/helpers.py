@@ -22,6 +22,8 @@ def make_jpeg(path: Path, seed: int, size: tuple[int, int] = (48, 32)) -> Path:
     color = (seed * 37 % 256, seed * 91 % 256, seed * 53 % 256)
     img = Image.new("RGB", size, color)
     img.putpixel((seed % size[0], 0), (255 - color[0], 0, 0))
+    if seed >= 256:  # the colours repeat every 256 seeds: one more pixel keeps every seed's pixels its own
+        img.putpixel((size[0] - 1, (seed // 256) % size[1]), (255, 255, 255))
     img.save(path, "JPEG", quality=85)
     return path
 

@@ -1,0 +1,87 @@
+"""Copies of a photo (same pixels, any metadata) get the tagged twin's result without the model, when it
+came from the model and question set in use; copies arriving together go through the model once."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from autotagger.catalog import Catalog
+from autotagger.metadata import read_metadata
+from autotagger.service.service import Service
+
+from .helpers import LoggingTagger, catalog_rows, make_jpeg, model_calls, options
+
+
+def _run(tmp: Path, folders: list[Path], log: Path, model_id: str = "fake/instant") -> Service:
+    def factory() -> LoggingTagger:
+        tagger = LoggingTagger(log)
+        tagger.model_id = model_id
+        return tagger
+
+    svc = Service(options(tmp, folders, once=True, settle_seconds=0.0, write_mode="embed"), factory)
+    svc.run()
+    return svc
+
+
+def _setup(tmp: Path) -> tuple[Path, Path, Path, Path]:
+    photos, backup, log = tmp / "photos", tmp / "backup", tmp / "calls.log"
+    photos.mkdir()
+    backup.mkdir()
+    original = make_jpeg(photos / "a.jpg", 1, size=(64, 48))
+    make_jpeg(photos / "other.jpg", 2, size=(64, 48))
+    return photos, backup, log, original
+
+
+def test_a_copy_of_a_tagged_photo_gets_its_tags_without_the_model(tmp_path: Path) -> None:
+    photos, backup, log, original = _setup(tmp_path)
+    _run(tmp_path, [photos], log)
+    copy = Path(shutil.copy2(original, backup / "a-copy.jpg"))  # carries our XMP: same pixels, so a twin
+    svc = _run(tmp_path, [photos, backup], log)
+    calls = model_calls(log)
+    assert calls[str(copy)] == 0 and calls[str(original)] == 1
+    assert svc.worker.failed == 0 and svc.worker.done == 1
+    rows = catalog_rows(tmp_path / "catalog.sqlite3")
+    assert rows[str(copy)].status == "tagged"
+    assert rows[str(copy)].caption == rows[str(original)].caption
+    assert sorted(rows[str(copy)].tag_paths) == sorted(rows[str(original)].tag_paths)
+    assert rows[str(copy)].question_set_version == rows[str(original)].question_set_version == "fake"
+    back = read_metadata(copy)
+    assert back.caption == rows[str(original)].caption and "test" in back.subjects
+
+
+def test_copies_arriving_together_go_through_the_model_once(tmp_path: Path) -> None:
+    photos, backup, log, original = _setup(tmp_path)
+    copy = Path(shutil.copy2(original, backup / "a.jpg"))  # a card copied to two places: neither tagged yet
+    _run(tmp_path, [photos, backup], log)
+    calls = model_calls(log)
+    assert calls[str(original)] + calls[str(copy)] == 1
+    rows = catalog_rows(tmp_path / "catalog.sqlite3")
+    assert rows[str(copy)].status == rows[str(original)].status == "tagged"
+    assert rows[str(copy)].caption == rows[str(original)].caption
+    assert read_metadata(copy).caption == read_metadata(original).caption == rows[str(copy)].caption
+
+
+def test_a_twin_from_another_model_or_with_a_persons_caption_is_not_used(tmp_path: Path) -> None:
+    photos, backup, log, original = _setup(tmp_path)
+    _run(tmp_path, [photos], log, model_id="fake/old-model")
+    first = Path(shutil.copy2(original, backup / "first.jpg"))
+    _run(tmp_path, [photos, backup], log)  # another model now: the twin's tags are not its
+    assert model_calls(log)[str(first)] == 1
+    with Catalog(tmp_path / "catalog.sqlite3") as cat:
+        cat.set_caption(str(first), "Our first house")  # now the only twin from this model has a person's caption
+    second = Path(shutil.copy2(original, backup / "second.jpg"))
+    _run(tmp_path, [photos, backup], log)
+    assert model_calls(log)[str(second)] == 1
+
+
+def test_tag_again_on_a_copy_runs_the_model(tmp_path: Path) -> None:
+    photos, backup, log, original = _setup(tmp_path)
+    _run(tmp_path, [photos], log)
+    copy = Path(shutil.copy2(original, backup / "a.jpg"))
+    _run(tmp_path, [photos, backup], log)
+    assert model_calls(log)[str(copy)] == 0
+    with Catalog(tmp_path / "catalog.sqlite3") as cat:
+        cat.enqueue(str(copy), reason="retag")
+    _run(tmp_path, [photos, backup], log)
+    assert model_calls(log)[str(copy)] == 1
