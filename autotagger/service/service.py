@@ -14,13 +14,13 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from autotagger.service import control
 from autotagger.service.events import Event, Notice, ServiceState, StateChanged
 from autotagger.service.ingest import Ingestor
-from autotagger.service.items import WorkerConfig
+from autotagger.service.items import WorkerConfig, default_loader_threads
 from autotagger.service.worker import Worker
 from autotagger.watch.observer import FolderWatcher
 from autotagger.watch.scan import scan
@@ -42,7 +42,7 @@ class ServiceOptions:
     reconcile_every: float = 600.0
     state_every: float = 1.0
     fill_wait: float = 0.3
-    loader_threads: int = 2
+    loader_threads: int = field(default_factory=default_loader_threads)
     max_attempts: int = 3
     min_size: int = 224
 

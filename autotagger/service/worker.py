@@ -192,17 +192,21 @@ class Worker:
                     index.setdefault(group_key(p), []).append(p)
         items = [self._plan_group(cat, js, index.get(key, [])) for key, js in by_group.items()]
         to_load = [it for it in items if not it.skip and it.reuse is None and it.error is None]
+        # The model's own preprocessing (resize, normalise) runs here too, off the model thread, once the
+        # tagger is loaded (the first batches go as images: the tagger preprocesses those itself).
+        prepare = getattr(self.tagger, "preprocess", None)
         for it, (image, error) in zip(
-            to_load, pool.map(self._decode, [it.primary for it in to_load]), strict=True
+            to_load, pool.map(lambda p: self._decode(p, prepare), [it.primary for it in to_load]), strict=True
         ):
             it.image, it.error = image, error
         return items
 
-    def _decode(self, path: str) -> tuple[Any, str | None]:
+    def _decode(self, path: str, prepare: Callable[[Any], Any] | None = None) -> tuple[Any, str | None]:
         from autotagger.imageio import ImageLoadError, load_image
 
         try:
-            return load_image(path, min_size=self.config.min_size), None
+            image = load_image(path, min_size=self.config.min_size)
+            return (prepare(image) if prepare is not None else image), None
         except ImageLoadError as exc:
             return None, one_line(exc)
         except Exception as exc:  # a decoder bug must not stop the queue

@@ -219,3 +219,45 @@ def test_journaled_result_is_applied_without_the_model(tmp_path: Path) -> None:
     assert catalog_rows(tmp_path / "catalog.sqlite3")[str(f)].caption == "from the journal"
     assert read_metadata(f).caption == "from the journal"
     assert len(journal) == 0  # removed once the job finished
+
+
+def test_the_taggers_preprocessing_runs_on_the_loader_threads(tmp_path: Path) -> None:
+    import threading
+
+    from PIL import Image
+
+    class Preprocessed:
+        def __init__(self, image: Image.Image) -> None:
+            self.image = image
+
+    class PreprocessingTagger(LoggingTagger):
+        """Takes images or what its preprocess made of them, as the BLIP-2 tagger does."""
+
+        def __init__(self, log: Path) -> None:
+            super().__init__(log)
+            self.threads: list[str] = []
+            self.raw = 0
+
+        def preprocess(self, image: Image.Image) -> Preprocessed:
+            self.threads.append(threading.current_thread().name)
+            return Preprocessed(image)
+
+        def tag_images(self, images):  # type: ignore[no-untyped-def]
+            self.raw += sum(not isinstance(im, Preprocessed) for _, im in images)
+            return super().tag_images([(p, im.image if isinstance(im, Preprocessed) else im) for p, im in images])
+
+    photos, log = tmp_path / "photos", tmp_path / "calls.log"
+    photos.mkdir()
+    files = [make_jpeg(photos / f"a{i:02d}.jpg", i) for i in range(40)]
+    taggers: list[PreprocessingTagger] = []
+    svc = Service(
+        options(tmp_path, [photos], once=True, batch_size=4),
+        lambda: taggers.append(PreprocessingTagger(log)) or taggers[-1],
+    )
+    svc.run()
+    assert svc.worker.failed == 0 and model_calls(log) == {str(f): 1 for f in files}
+    (tagger,) = taggers
+    # Before the model's first call the loader can be up to 4 batches ahead (one being processed, two
+    # queued, one waiting to be queued); everything after is preprocessed on the decode pool.
+    assert tagger.raw <= 16 and len(tagger.threads) == 40 - tagger.raw
+    assert tagger.threads and all(name.startswith("autotagger-decode") for name in tagger.threads)
