@@ -2,7 +2,12 @@
 with a model that answers instantly, for embed and sidecar modes, beside the time to plain-copy the
 same bytes. Settle is off (``--once`` path: a reconcile scan queues everything).
 
+--model-ms MS makes the stub an accelerator: it sleeps MS per image (the GIL free, as a GPU leaves it)
+and preprocesses as BLIP-2 does (resize to 224, normalise); each mode then runs twice, with that
+preprocessing on the loader threads (as the service does) and on the model thread (as before).
+
     python benchmarks/pipeline.py [--files 1000] [--size 1024x768] [--save]
+    python benchmarks/pipeline.py --files 200 --size 4000x3000 --modes none --model-ms 5
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
@@ -48,12 +54,32 @@ def plain_copy(src: Path, dst: Path) -> float:
     return time.perf_counter() - t
 
 
-def run_pipeline(src: Path, work: Path, mode: str, batch: int) -> tuple[float, int]:
-    photos = work / f"photos-{mode}"
+class AcceleratorStub(FakeTagger):
+    """FakeTagger as a GPU model: BLIP-2's image preprocessing, then ``ms`` per image of sleep."""
+
+    def __init__(self, ms: float, on_loader: bool) -> None:
+        from transformers import BlipImageProcessor
+
+        super().__init__()
+        self.ms = ms
+        self.processor = BlipImageProcessor(size={"height": 224, "width": 224})
+        if on_loader:
+            self.preprocess = self._preprocess  # the service finds it and runs it on its loader threads
+
+    def _preprocess(self, image: Any) -> Any:
+        return image, self.processor([image], return_tensors="pt")["pixel_values"][0]
+
+    def tag_images(self, images: Any) -> Any:
+        prepared = [im if isinstance(im, tuple) else self._preprocess(im) for _, im in images]
+        time.sleep(self.ms / 1000 * len(images))
+        return super().tag_images([(p, im[0]) for (p, _), im in zip(images, prepared, strict=True)])
+
+
+def run_pipeline(src: Path, work: Path, mode: str, batch: int, tagger: Any, name: str) -> tuple[float, int]:
+    photos = work / f"photos-{name}"
     shutil.copytree(src, photos)
-    tagger = FakeTagger()
     opts = ServiceOptions(
-        catalog_path=str(work / f"catalog-{mode}.sqlite3"),
+        catalog_path=str(work / f"catalog-{name}.sqlite3"),
         folders=[str(photos)],
         once=True,
         write_mode=mode,
@@ -75,16 +101,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", default="1024x768")
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--modes", default="embed,sidecar", help="comma-separated write modes (embed, sidecar, both, none)")
+    ap.add_argument("--model-ms", type=float, default=0.0,
+                    help="the stub model takes this long per image on an 'accelerator' (0: instant)")
     ap.add_argument("--save", action="store_true", help="also write benchmarks/results/pipeline-<date>.txt")
     args = ap.parse_args(argv)
     w, h = (int(x) for x in args.size.lower().split("x"))
     lines = []
+    model_text = f"{args.model_ms:g} ms/image + BLIP-2 preprocessing" if args.model_ms else "instant"
     with tempfile.TemporaryDirectory(prefix="autotagger-bench-") as tmp:
         work = Path(tmp)
         nbytes = make_sources(work / "src", args.files, (w, h))
         lines.append(
             f"pipeline benchmark: {args.files} JPEGs {w}x{h}, {nbytes / 1e6:.1f} MB, batch {args.batch_size}, "
-            f"stub model (instant), settle off; {platform.platform()}, python {platform.python_version()}, "
+            f"stub model ({model_text}), settle off; {platform.platform()}, python {platform.python_version()}, "
             f"{os.cpu_count()} cpus"
         )
         t = plain_copy(work / "src", work / "copy")
@@ -92,10 +121,17 @@ def main(argv: list[str] | None = None) -> int:
             f"  plain copy (+fsync)   {t:7.2f} s  {args.files / t:8.1f} files/s  {nbytes / 1e6 / t:7.1f} MB/s"
         )
         for mode in args.modes.split(","):
-            t, n = run_pipeline(work / "src", work, mode, args.batch_size)
-            lines.append(
-                f"  pipeline {mode:<8}     {t:7.2f} s  {n / t:8.1f} files/s  {nbytes / 1e6 / t:7.1f} MB/s"
-            )
+            variants: list[tuple[str, Any]] = [(mode, FakeTagger())]
+            if args.model_ms:
+                variants = [(f"{mode}, preprocess on loader", AcceleratorStub(args.model_ms, True)),
+                            (f"{mode}, preprocess on model thread", AcceleratorStub(args.model_ms, False))]
+            for i, (label, tagger) in enumerate(variants):
+                t, n = run_pipeline(work / "src", work, mode, args.batch_size, tagger, f"{mode}-{i}")
+                lines.append(
+                    f"  pipeline {label:<8}     {t:7.2f} s  {n / t:8.1f} files/s  {nbytes / 1e6 / t:7.1f} MB/s"
+                )
+            if args.model_ms:
+                lines.append(f"  (the stub's sleep alone: {args.model_ms:g} ms/image, {1000 / args.model_ms:.0f} files/s at most)")
     text = "\n".join(lines)
     print(text)
     if args.save:

@@ -69,18 +69,42 @@ def _opt_tokenizer(vocab_size: int) -> Any:
     )
 
 
+def _whole_word_pieces(specials: list[str]) -> list[tuple[str, float]]:
+    """A unigram vocabulary in which each word of the corpus ("\u2581word") and each character is a
+    piece, scored by its frequency: every corpus word then tokenizes whole."""
+    import math
+    import unicodedata
+    from collections import Counter
+
+    words: Counter[str] = Counter()
+    chars: Counter[str] = Counter()
+    for line in _CORPUS:
+        text = unicodedata.normalize("NFKC", line)
+        words.update("\u2581" + w for w in text.split())
+        chars.update(text.replace(" ", ""))
+    total = sum(words.values()) + sum(chars.values()) + 1
+    pieces = [(p, 0.0) for p in specials] + [("\u2581", math.log(1 / total))]
+    pieces += [(w, math.log(n / total)) for w, n in sorted(words.items())]
+    pieces += [(c, math.log(n / total) - 10.0) for c, n in sorted(chars.items())]  # a word beats its letters
+    return pieces
+
+
 def _t5_tokenizer(vocab_size: int) -> Any:
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
-    tok = Tokenizer(models.Unigram())
+    specials = ["<pad>", "</s>", "<unk>"]
+    if vocab_size <= 400:
+        tok = Tokenizer(models.Unigram())
+        trainer = trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=specials, unk_token="<unk>",
+                                          show_progress=False)
+    else:  # the trainer learns word pieces, not words, from so small a corpus: give it every word whole
+        tok = Tokenizer(models.Unigram(_whole_word_pieces(specials), unk_id=2, byte_fallback=False))
     tok.normalizer = normalizers.NFKC()
     tok.pre_tokenizer = pre_tokenizers.Metaspace()
     tok.decoder = decoders.Metaspace()
-    trainer = trainers.UnigramTrainer(
-        vocab_size=vocab_size, special_tokens=["<pad>", "</s>", "<unk>"], unk_token="<unk>", show_progress=False
-    )
-    tok.train_from_iterator(_CORPUS * 4, trainer)
+    if vocab_size <= 400:
+        tok.train_from_iterator(_CORPUS * 4, trainer)
     eos = tok.token_to_id("</s>")
     # T5 appends </s> to every text and has no BOS.
     tok.post_processor = processors.TemplateProcessing(
@@ -91,8 +115,12 @@ def _t5_tokenizer(vocab_size: int) -> Any:
     )
 
 
-def make_tiny(directory: str | Path, *, text_model: str = "opt", seed: int = 0) -> Path:
-    """Write a tiny random-weight BLIP-2 checkpoint (safetensors) with processor into ``directory``."""
+def make_tiny(directory: str | Path, *, text_model: str = "opt", seed: int = 0, vocab_size: int = 400) -> Path:
+    """Write a tiny random-weight BLIP-2 checkpoint (safetensors) with processor into ``directory``.
+
+    ``vocab_size`` is the most the tokenizer may learn from its small corpus: the default 400 splits words
+    into pieces; a few thousand makes every word of the corpus (the questions and answers) one token, as
+    the real tokenizers do for common English words (the engine benchmark uses that)."""
     import torch
     import transformers
     from transformers import (
@@ -113,7 +141,7 @@ def make_tiny(directory: str | Path, *, text_model: str = "opt", seed: int = 0) 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
 
-    tokenizer = _opt_tokenizer(400) if text_model == "opt" else _t5_tokenizer(400)
+    tokenizer = _opt_tokenizer(vocab_size) if text_model == "opt" else _t5_tokenizer(vocab_size)
     image_processor = ImageProcessor(
         size={"height": IMAGE_SIZE, "width": IMAGE_SIZE},
         image_mean=[0.48145466, 0.4578275, 0.40821073],
