@@ -328,6 +328,7 @@ class Worker:
         run = [it for it in batch if not it.skip and it.reuse is None and it.error is None]
         self._reuse_twins(cat, run)
         run = [it for it in run if it.reuse is None]
+
         def key(it: WorkItem) -> str:
             return it.content_hash or f"item{id(it)}"
 
