@@ -58,11 +58,13 @@ class AcceleratorStub(FakeTagger):
     """FakeTagger as a GPU model: BLIP-2's image preprocessing, then ``ms`` per image of sleep."""
 
     def __init__(self, ms: float, on_loader: bool) -> None:
-        from transformers import BlipImageProcessor
+        import transformers
 
         super().__init__()
         self.ms = ms
-        self.processor = BlipImageProcessor(size={"height": 224, "width": 224})
+        # the Pillow one where there is one (transformers 5), as autotagger.engine.tiny uses
+        cls = getattr(transformers, "BlipImageProcessorPil", None) or transformers.BlipImageProcessor
+        self.processor = cls(size={"height": 224, "width": 224})
         if on_loader:
             self.preprocess = self._preprocess  # the service finds it and runs it on its loader threads
 
