@@ -46,6 +46,11 @@ from autotagger.watch.settle import FileStat
 RETAG = "retag"
 
 
+def asked_again(jobs: list[Any]) -> bool:
+    """A person asked for these files to be tagged again: the model runs, whatever is known."""
+    return any(getattr(j, "reason", "") == RETAG for j in jobs)
+
+
 class Worker:
     def __init__(
         self,
@@ -227,7 +232,7 @@ class Worker:
         if not stats:
             return WorkItem(jobs[0].path, [], jobs, skip="vanished")
         recs = {m: cat.get_image(m) for m in stats}
-        if any(getattr(j, "reason", "") == RETAG for j in jobs):  # a person asked: run the model again
+        if asked_again(jobs):
             pending = list(stats)
         else:
             pending = [m for m in stats if not up_to_date(recs[m], stats[m])]
@@ -278,7 +283,7 @@ class Worker:
         now (so identical photos get identical tags). A person's caption is theirs, not the model's: such
         a twin is not used. "Tag again" always runs the model."""
         for it in items:
-            if any(getattr(j, "reason", "") == RETAG for j in it.jobs):
+            if asked_again(it.jobs):
                 continue
             twins = [
                 r
