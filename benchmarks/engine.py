@@ -121,21 +121,27 @@ def build_model(arch: str, directory: Path, dtype: torch.dtype, device: str) -> 
     return model, proc
 
 
-def make_photos(directory: Path, n: int, size: tuple[int, int]) -> list[str]:
+def make_photos(directory: Path, n: int, size: tuple[int, int], grain: float = 10.0) -> list[str]:
     """Smooth gradients with noise, saved as quality-90 JPEGs: they compress like photos.
 
-    The noise (8x8 blocks, the last row and column cut to size) is drawn in order from one
-    generator; building and encoding run on threads."""
+    Two noises: 8x8 blocks (sigma 12, the last row and column cut to size), drawn in order from
+    one generator, and a pixel-level grain (sigma ``grain``; 0: none) drawn once and shifted for
+    each photo. The grain gives the file sizes of camera JPEGs (about 4 MB at 12 MP), and the
+    entropy-coded bytes are what decoding time follows. Building and encoding run on threads."""
     import numpy as np
 
     directory.mkdir(parents=True, exist_ok=True)
     w, h = size
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    field = np.clip(rng.normal(0, grain, (h, w, 3)).round(), -127, 127).astype(np.int8) if grain > 0 else None
 
     def save(i: int, noise: Any) -> str:
         base = np.stack([(xx / w) * 255, (yy / h) * 255, np.full_like(xx, (i * 37) % 255)], axis=-1)
-        arr = np.clip(base + noise.repeat(8, 0).repeat(8, 1)[:h, :w], 0, 255).astype(np.uint8)
+        base += noise.repeat(8, 0).repeat(8, 1)[:h, :w]
+        if field is not None:
+            base += np.roll(field, (8 * i) % h, axis=0)
+        arr = np.clip(base, 0, 255).astype(np.uint8)
         p = directory / f"photo_{i:04d}.jpg"
         Image.fromarray(arr).save(p, quality=90)
         return str(p)
@@ -147,6 +153,21 @@ def make_photos(directory: Path, n: int, size: tuple[int, int]) -> list[str]:
             futs = [pool.submit(save, i, rng.normal(0, 12, (-(-h // 8), -(-w // 8), 3))) for i in range(start, min(n, start + 4 * workers))]
             paths.extend(f.result() for f in futs)
     return paths
+
+
+def decode_alone(paths: list[str], tagger: Any, workers: int) -> float:
+    """Seconds to decode and preprocess ``paths`` on ``workers`` threads with no model: the most
+    images/s the CPU side can feed the engine."""
+    from autotagger.service.tagfiles import decode_for
+
+    prepare = getattr(tagger, "preprocess", None)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        t = time.perf_counter()
+        out = list(pool.map(lambda p: decode_for(p, prepare), paths))
+        took = time.perf_counter() - t
+    bad = [o for o in out if isinstance(o, Exception)]
+    assert not bad, bad[:3]
+    return took
 
 
 def sync(device: str) -> None:
@@ -210,6 +231,10 @@ def main() -> int:
     ap.add_argument("--arch", choices=sorted(ARCHS), default="small")
     ap.add_argument("--images", type=int, default=8)
     ap.add_argument("--photo-size", default="4000x3000")
+    ap.add_argument("--grain", type=float, default=10.0,
+                    help="pixel noise in the photos (sigma; 10: about 4 MB at 12 MP, as camera JPEGs; 0: none)")
+    ap.add_argument("--workers", type=int, default=None,
+                    help="the engine's decode threads (default: one a core, at most 16, as `autotagger tag`)")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--dtype", default=None, help="default: bfloat16 on CUDA, float32 on CPU")
     ap.add_argument("--batch-size", type=int, default=None, help="engine batch (default: all images, max 64)")
@@ -303,7 +328,9 @@ def _bench(args: argparse.Namespace, work: Path) -> int:
         return f"{args.memory_cap:g} GiB of {_gib(total):.1f} GiB (fraction {cap / total:.4f}, torch's allocator only)"
 
     t0 = time.perf_counter()
-    paths = make_photos(work / "photos", args.images, (w, h))
+    paths = make_photos(work / "photos", args.images, (w, h), args.grain)
+    photo_mb = sum(os.path.getsize(p) for p in paths) / len(paths) / 1e6
+    workers = args.workers or min(16, os.cpu_count() or 2)
     photos_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     if via_pretrained:
@@ -359,7 +386,8 @@ def _bench(args: argparse.Namespace, work: Path) -> int:
     dev_name = torch.cuda.get_device_name() if cuda else f"CPU {platform.processor() or platform.machine()} x{os.cpu_count()} (torch threads {torch.get_num_threads()})"
     print(f"# device: {dev_name}; torch {torch.__version__}; transformers {_version('transformers')}; "
           f"dtype {dtype_name}; arch {args.arch}")
-    print(f"# {args.images} photos {w}x{h}; prompts per image: caption ({args.caption_tokens} tokens) + "
+    print(f"# {args.images} photos {w}x{h}, {photo_mb:.1f} MB each (grain {args.grain:g}), "
+          f"decoded on {workers} threads; prompts per image: caption ({args.caption_tokens} tokens) + "
           f"{len(gen_prompts) - 1} open ({args.open_tokens} tokens) + {n_closed} closed "
           f"({sum(len(q.answers) for q in qs.questions if q.kind == 'closed')} answers, "
           f"{sum(len(a) for sp in tagger.plan.score for a in sp.answer_ids)} answer tokens); "
@@ -391,10 +419,13 @@ def _bench(args: argparse.Namespace, work: Path) -> int:
     # (3), (1), (2) puts the slowest to warm up, (2), last: a run killed by a timeout keeps the rest.
     rows = []
     list(tag_paths(paths[:batch], tagger, batch_size=batch))
-    t3, results, mem3 = timed(lambda: list(tag_paths(paths, tagger, batch_size=batch, workers=min(8, os.cpu_count() or 2))))
+    t3, results, mem3 = timed(lambda: list(tag_paths(paths, tagger, batch_size=batch, workers=workers)))
     rows.append(("3 engine (files -> results)", args.images / t3, mem3))
     done(rows[-1][0], args.images, t3, mem3)
     assert all(r.error is None for r in results), [r.error for r in results if r.error]
+    feed = args.images / decode_alone(paths, tagger, workers)
+    print(f"# done: decode + preprocess alone (no model) on {workers} threads: {feed:.1f} images/s; "
+          f"the engine ran at {100 * rows[-1][1] / feed:.0f}% of it")
 
     doc_ids = None
     equal = None
@@ -437,6 +468,8 @@ def _bench(args: argparse.Namespace, work: Path) -> int:
         print(f"ratio 3/1 (all prompts): {eng / by_name['1 documented (all prompts)']:.1f}x")
     if "2 plain batched generate" in by_name:
         print(f"ratio 3/2: {eng / by_name['2 plain batched generate']:.1f}x")
+    print(f"decode + preprocess alone (no model), {workers} threads: {feed:.1f} images/s "
+          f"(the engine at {100 * eng / feed:.0f}% of it)")
 
     if equal is not None:
         same, total = equal

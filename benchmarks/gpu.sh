@@ -81,6 +81,8 @@ status_of() {  # status_of RC FILE
 OPT=(--arch blip2-opt-2.7b)
 CAPPED=(--memory-cap 6 --engine-only --images 64 --dtype float16 --batch-size 8 --checkpoint "$CKPT")
 
+# The photos are 12 MP, about 4 MB (as camera JPEGs); every run also prints what decoding and
+# preprocessing alone reach on its threads, the most the CPU side can feed the GPU.
 # (2) plain batched generate preprocesses every image once per prompt (10 per image, on one CPU
 # core, ~0.1-0.2 s for a 12 MP photo): on all 256 photos that alone is minutes, so it gets 16.
 step main 190 "${OPT[@]}" --images 256 --documented-images 8 --plain-images 16 --dtype bfloat16

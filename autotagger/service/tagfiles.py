@@ -77,7 +77,7 @@ def collect_files(
     return out
 
 
-def _decode(path: str, prepare: Callable[[Any], Any] | None = None) -> Any:
+def decode_for(path: str, prepare: Callable[[Any], Any] | None = None) -> Any:
     from autotagger.imageio import ImageLoadError, load_image
 
     try:
@@ -110,7 +110,7 @@ def tag_paths(
                     p = next(it)
                 except StopIteration:
                     return
-                pending.append((p, pool.submit(_decode, p, prepare)))
+                pending.append((p, pool.submit(decode_for, p, prepare)))
 
         refill()
         while pending:
