@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from autotagger.catalog._base import CatalogBase
@@ -13,27 +14,43 @@ JOB_COLUMNS = "id, path, reason, attempts, status, error"
 
 class JobsMixin(CatalogBase):
     def enqueue(self, path: str, *, reason: str = "new") -> int | None:
-        """Queue ``path``; None if a pending or claimed job for it already exists."""
+        """Queue ``path``; None if a pending or claimed job for it already exists. A pending job
+        waiting to be tried again is due at once: the file has changed since it failed."""
         now = now_iso()
         with self._write() as c:
             row = c.execute(
                 "INSERT OR IGNORE INTO jobs (path, reason, created_at, updated_at) VALUES (?, ?, ?, ?) RETURNING id",
                 (path, reason, now, now),
             ).fetchone()
+            if row is None:
+                c.execute(
+                    "UPDATE jobs SET not_before = NULL WHERE path = ? AND status = 'pending' AND not_before IS NOT NULL",
+                    (path,),
+                )
             return None if row is None else int(row[0])
 
-    def claim_jobs(self, limit: int, *, worker: str = "") -> list[Job]:
-        """Atomically move up to ``limit`` of the oldest pending jobs to claimed."""
+    def claim_jobs(self, limit: int, *, worker: str = "", now: float | None = None) -> list[Job]:
+        """Atomically move up to ``limit`` of the oldest pending jobs that are due (at ``now``,
+        Unix time; default the clock) to claimed."""
         if limit <= 0:
             return []
+        at = time.time() if now is None else now
         with self._write() as c:
             rows = c.execute(
                 "UPDATE jobs SET status = 'claimed', worker = ?, updated_at = ? WHERE id IN "
-                "(SELECT id FROM jobs WHERE status = 'pending' ORDER BY id LIMIT ?) "
+                "(SELECT id FROM jobs WHERE status = 'pending' AND (not_before IS NULL OR not_before <= ?) "
+                "ORDER BY id LIMIT ?) "
                 f"RETURNING {JOB_COLUMNS}",
-                (worker, now_iso(), limit),
+                (worker, now_iso(), at, limit),
             ).fetchall()
         return sorted((Job(*r) for r in rows), key=lambda j: j.id)
+
+    def next_retry(self) -> float | None:
+        """When the first pending job that waits to be tried again is due (Unix time), or None."""
+        row = self._conn.execute(
+            "SELECT min(not_before) FROM jobs WHERE status = 'pending' AND not_before IS NOT NULL"
+        ).fetchone()
+        return None if row[0] is None else float(row[0])
 
     def finish_job(self, job_id: int) -> None:
         with self._write() as c:
@@ -41,13 +58,15 @@ class JobsMixin(CatalogBase):
                 "UPDATE jobs SET status = 'done', error = NULL, updated_at = ? WHERE id = ?", (now_iso(), job_id)
             )
 
-    def fail_job(self, job_id: int, error: str, *, max_attempts: int = 3) -> None:
-        """Count an attempt; back to pending until ``max_attempts`` is reached, then failed."""
+    def fail_job(self, job_id: int, error: str, *, max_attempts: int = 3, retry_in: float = 0.0) -> None:
+        """Count an attempt; back to pending, due in ``retry_in`` seconds, until ``max_attempts`` is
+        reached, then failed."""
         with self._write() as c:
             c.execute(
                 "UPDATE jobs SET attempts = attempts + 1, error = ?, updated_at = ?, "
-                "status = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE 'pending' END WHERE id = ?",
-                (error, now_iso(), max_attempts, job_id),
+                "status = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE 'pending' END, "
+                "not_before = CASE WHEN ? > 0 THEN ? ELSE NULL END WHERE id = ?",
+                (error, now_iso(), max_attempts, retry_in, time.time() + retry_in, job_id),
             )
 
     def release_claimed(self) -> int:
@@ -93,7 +112,8 @@ class JobsMixin(CatalogBase):
                     c.execute("UPDATE jobs SET status = 'done', updated_at = ? WHERE id = ?", (now, job_id))
                 else:
                     c.execute(
-                        "UPDATE jobs SET status = 'pending', attempts = 0, error = NULL, updated_at = ? WHERE id = ?",
+                        "UPDATE jobs SET status = 'pending', attempts = 0, error = NULL, not_before = NULL, "
+                        "updated_at = ? WHERE id = ?",
                         (now, job_id),
                     )
             for path in failed_images:

@@ -149,10 +149,17 @@ WHEN old.id <= (SELECT upto FROM vocab_state) AND NOT EXISTS (SELECT 1 FROM imag
 END;
 """
 
+# A failed job waits before its next attempt (a file still being copied, a share that dropped, a
+# file another program holds): it is not claimed before not_before (Unix time; NULL: at once).
+V4_RETRY_AT = """
+ALTER TABLE jobs ADD COLUMN not_before REAL;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables", V1_CORE),
     Migration(2, "full-text index over caption, tags, name and folder", V2_FTS),
     Migration(3, "vocabulary snapshot for fast short prefixes", V3_VOCAB),
+    Migration(4, "failed jobs wait before they are tried again", V4_RETRY_AT),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -19,6 +19,13 @@ from autotagger.cli.common import (
 )
 
 
+def retry_when(seconds: float) -> str:
+    """ " in 5 s" / " in 2 min" for a retry's wait; "" when it is immediate."""
+    if seconds <= 0:
+        return ""
+    return f" in {seconds:.0f} s" if seconds < 90 else f" in {seconds / 60:.0f} min"
+
+
 def add_service_options(p: argparse.ArgumentParser) -> None:
     from autotagger.cli.tag_cmd import add_model_options, add_write_options
 
@@ -86,7 +93,7 @@ def run_service(args: argparse.Namespace, folders: Sequence[str] | None, headles
             if args.json and not ev.will_retry:  # one line per file: its final outcome
                 emit_json({"path": ev.path, "ok": False, "error": ev.error})
             clear()
-            print_warning(ev.error + (" (will retry)" if ev.will_retry else ""))
+            print_warning(ev.error + (f" (will retry{retry_when(ev.retry_in)})" if ev.will_retry else ""))
         elif isinstance(ev, Notice):
             clear()
             print_warning(ev.message) if ev.level != "info" else print(f"autotagger: {ev.message}", file=sys.stderr)

@@ -34,6 +34,7 @@ class FileFailed:
     path: str
     error: str  # one line
     will_retry: bool = False
+    retry_in: float = 0.0  # seconds until the next attempt, when there is one
 
 
 @dataclass(frozen=True)

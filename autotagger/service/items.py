@@ -44,6 +44,18 @@ class Written:
     error: str | None = None
 
 
+#: Seconds a failed file waits before its 2nd, 3rd... attempt (the last figure repeats): time for a
+#: copy to finish, a share to come back or another program to let go of the file.
+RETRY_DELAYS: tuple[float, ...] = (5.0, 30.0)
+
+
+def retry_delay(delays: tuple[float, ...], failures: int) -> float:
+    """The wait after a file's ``failures``-th failed attempt (1-based); 0 when there are no delays."""
+    if not delays or failures < 1:
+        return 0.0
+    return max(0.0, delays[min(failures, len(delays)) - 1])
+
+
 @dataclass
 class WorkerConfig:
     catalog_path: str
@@ -58,6 +70,7 @@ class WorkerConfig:
     write_threads: int = 4
     prefetch_batches: int = 2
     max_attempts: int = 3
+    retry_delays: tuple[float, ...] = RETRY_DELAYS
     min_size: int = 224
     worker_name: str = field(default_factory=lambda: f"pid{os.getpid()}")
 

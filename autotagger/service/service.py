@@ -20,7 +20,7 @@ from typing import Any
 from autotagger.service import control
 from autotagger.service.events import Event, Notice, ServiceState, StateChanged
 from autotagger.service.ingest import Ingestor
-from autotagger.service.items import WorkerConfig, default_loader_threads
+from autotagger.service.items import RETRY_DELAYS, WorkerConfig, default_loader_threads
 from autotagger.service.worker import Worker
 from autotagger.watch.observer import FolderWatcher
 from autotagger.watch.scan import scan
@@ -44,6 +44,7 @@ class ServiceOptions:
     fill_wait: float = 0.3
     loader_threads: int = field(default_factory=default_loader_threads)
     max_attempts: int = 3
+    retry_delays: tuple[float, ...] = RETRY_DELAYS
     min_size: int = 224
 
     @classmethod
@@ -83,6 +84,7 @@ class Service:
                 fill_wait=options.fill_wait,
                 loader_threads=options.loader_threads,
                 max_attempts=options.max_attempts,
+                retry_delays=options.retry_delays,
                 min_size=options.min_size,
             ),
             tagger_factory,

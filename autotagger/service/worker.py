@@ -33,6 +33,7 @@ from autotagger.service.items import (
     empty_cuda_cache,
     one_line,
     probe_info,
+    retry_delay,
 )
 from autotagger.service.journal import Journal
 from autotagger.service.results import PersonEdits, metadata_for, person_edits, result_from_record, up_to_date
@@ -431,12 +432,13 @@ class Worker:
         for m in members if members is not None else (it.members or [it.primary]):
             if os.path.exists(m):  # the catalogue keeps the reason; its path is the row's own
                 cat.record_failure(m, error[len(m) + 2 :] if error.startswith(m + ": ") else error)
-        will_retry = False
+        will_retry, wait = False, 0.0
         for job in it.jobs:
-            cat.fail_job(job.id, error, max_attempts=self.config.max_attempts)
+            wait = retry_delay(self.config.retry_delays, job.attempts + 1)
+            cat.fail_job(job.id, error, max_attempts=self.config.max_attempts, retry_in=wait)
             will_retry = will_retry or job.attempts + 1 < self.config.max_attempts
         if not will_retry:  # count files that failed for good, not attempts
             self.failed += 1
         with self.claim_lock:
             self.in_flight -= len(it.jobs)
-        self._emit(FileFailed(it.primary, error, will_retry))
+        self._emit(FileFailed(it.primary, error, will_retry, wait if will_retry else 0.0))

@@ -84,6 +84,7 @@ def options(tmp: Path, folders: Sequence[Path] | None, **kw: Any) -> ServiceOpti
         "batch_size": 8,
         "fill_wait": 0.05,
         "min_size": 32,
+        "retry_delays": (),  # failed files are tried again at once, unless a test says otherwise
     }
     base.update(kw)
     return ServiceOptions(**base)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from autotagger.metadata import read_metadata
 from autotagger.service import control
-from autotagger.service.events import FileFailed, FileMoved, Notice
+from autotagger.service.events import FileFailed, FileMoved, FileTagged, Notice
 from autotagger.service.service import Service
 
 from .helpers import LoggingTagger, Running, catalog_rows, make_jpeg, model_calls, options, wait_until
@@ -143,6 +143,31 @@ def test_bad_file_fails_with_error_and_others_go_on(tmp_path: Path) -> None:
     fails = [e for e in events if isinstance(e, FileFailed)]
     assert len(fails) == 2 and fails[0].will_retry and not fails[1].will_retry
     assert bad.read_bytes().startswith(b"\xff\xd8\xff\xe0 this is not")  # never damaged
+
+
+def test_a_failed_file_is_tried_again_after_a_wait(tmp_path: Path) -> None:
+    """A copy that was cut short when the scan saw it: the retry waits, by which time it is whole."""
+    photos, log = tmp_path / "photos", tmp_path / "calls.log"
+    photos.mkdir()
+    whole = make_jpeg(tmp_path / "whole.jpg", 3).read_bytes()
+    photo = photos / "IMG_0001.jpg"
+    photo.write_bytes(whole[: len(whole) // 3])
+    seen: list[tuple[float, object]] = []
+
+    def on_event(ev: object) -> None:
+        seen.append((time.monotonic(), ev))
+        if isinstance(ev, FileFailed):
+            photo.write_bytes(whole)  # the copy finishes just after the first attempt
+
+    svc = Service(options(tmp_path, [photos], once=True, retry_delays=(1.5,)), lambda: LoggingTagger(log))
+    svc.subscribe(on_event)
+    assert svc.run() == 0
+    fails = [(t, ev) for t, ev in seen if isinstance(ev, FileFailed)]
+    tagged = [(t, ev) for t, ev in seen if isinstance(ev, FileTagged)]
+    assert len(fails) == 1 and fails[0][1].will_retry and fails[0][1].retry_in == 1.5
+    assert len(tagged) == 1 and tagged[0][0] - fails[0][0] >= 1.5  # not tried again before it was due
+    assert catalog_rows(tmp_path / "catalog.sqlite3")[str(photo)].status == "tagged"
+    assert model_calls(log) == {str(photo): 1}
 
 
 def test_gpu_out_of_memory_halves_the_batch(tmp_path: Path) -> None:
