@@ -97,6 +97,28 @@ def run_pipeline(src: Path, work: Path, mode: str, batch: int, tagger: Any, name
     return elapsed, tagger.images_seen
 
 
+def run_copies(work: Path, mode: str, batch: int, tagger: Any, name: str) -> tuple[float, int]:
+    """After run_pipeline: a backup of the tagged folder appears; every file is a copy of a tagged one.
+    Seconds for a --once run over both folders, and how many images the model saw."""
+    backup = work / f"backup-{name}"
+    shutil.copytree(work / f"photos-{name}", backup)
+    opts = ServiceOptions(
+        catalog_path=str(work / f"catalog-{name}.sqlite3"),
+        folders=[str(work / f"photos-{name}"), str(backup)],
+        once=True,
+        write_mode=mode,
+        settle_seconds=0.0,
+        batch_size=batch,
+        fill_wait=0.0,
+    )
+    t = time.perf_counter()
+    failed = Service(opts, lambda: tagger).run()
+    elapsed = time.perf_counter() - t
+    if failed:
+        raise SystemExit(f"{mode} copies: {failed} failed")
+    return elapsed, tagger.images_seen
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--files", type=int, default=1000)
@@ -105,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--modes", default="embed,sidecar", help="comma-separated write modes (embed, sidecar, both, none)")
     ap.add_argument("--model-ms", type=float, default=0.0,
                     help="the stub model takes this long per image on an 'accelerator' (0: instant)")
+    ap.add_argument("--copies", action="store_true",
+                    help="then time a backup copy of the tagged folder (each file a twin of a tagged one)")
     ap.add_argument("--save", action="store_true", help="also write benchmarks/results/pipeline-<date>.txt")
     args = ap.parse_args(argv)
     w, h = (int(x) for x in args.size.lower().split("x"))
@@ -132,6 +156,13 @@ def main(argv: list[str] | None = None) -> int:
                 lines.append(
                     f"  pipeline {label:<8}     {t:7.2f} s  {n / t:8.1f} files/s  {nbytes / 1e6 / t:7.1f} MB/s"
                 )
+                if args.copies:
+                    fresh = type(tagger)(args.model_ms, i == 0) if args.model_ms else FakeTagger()
+                    t, seen = run_copies(work, mode, args.batch_size, fresh, f"{mode}-{i}")
+                    lines.append(
+                        f"    + a backup of it    {t:7.2f} s  {args.files / t:8.1f} files/s  "
+                        f"(copies of tagged photos; the model saw {seen} of {args.files})"
+                    )
             if args.model_ms:
                 lines.append(f"  (the stub's sleep alone: {args.model_ms:g} ms/image, {1000 / args.model_ms:.0f} files/s at most)")
     text = "\n".join(lines)

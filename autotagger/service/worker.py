@@ -197,6 +197,7 @@ class Worker:
                     p = os.path.join(folder, name)
                     index.setdefault(group_key(p), []).append(p)
         items = [self._plan_group(cat, js, index.get(key, [])) for key, js in by_group.items()]
+        self._reuse_twins(cat, [it for it in items if not it.skip and it.error is None], load=False)
         to_load = [it for it in items if not it.skip and it.reuse is None and it.error is None]
         # The model's own preprocessing (resize, normalise) runs here too, off the model thread, once the
         # tagger is loaded (the first batches go as images: the tagger preprocesses those itself).
@@ -278,13 +279,17 @@ class Worker:
                 self.model_batch = int(getattr(self.tagger, "batch_size", 8) or 8)
         return self.tagger
 
-    def _reuse_twins(self, cat: Any, items: list[WorkItem]) -> None:
+    def _reuse_twins(self, cat: Any, items: list[WorkItem], *, load: bool = True) -> None:
         """A file with the same pixels as a tagged one (a copy, a backup, an export with new metadata)
         gets that file's result without the model, when it came from the model and question set in use
         now (so identical photos get identical tags). A person's caption is theirs, not the model's: such
-        a twin is not used. "Tag again" always runs the model."""
+        a twin is not used. "Tag again" always runs the model.
+
+        The loader asks first (``load=False``: only once the tagger is loaded, as it must know the model),
+        so that a copy is never decoded; the model thread asks again just before the model runs, when the
+        batches before have been recorded (a copy one batch behind its original)."""
         for it in items:
-            if asked_again(it.jobs):
+            if it.reuse is not None or not it.content_hash or asked_again(it.jobs):
                 continue
             twins = [
                 r
@@ -293,7 +298,9 @@ class Worker:
             ]
             if not twins:
                 continue
-            tagger = self._load_tagger()  # which model and questions the result must come from
+            tagger = self._load_tagger() if load else self.tagger  # which model and questions it must be
+            if tagger is None:
+                return
             questions = getattr(tagger, "questions", None)
             version = getattr(questions, "version", None)
             for rec in twins:

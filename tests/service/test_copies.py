@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from autotagger.catalog import Catalog
 from autotagger.metadata import read_metadata
+from autotagger.service.events import FileTagged
 from autotagger.service.service import Service
 
-from .helpers import LoggingTagger, catalog_rows, make_jpeg, model_calls, options
+from .helpers import LoggingTagger, Running, catalog_rows, make_jpeg, model_calls, options, wait_until
 
 
 def _run(tmp: Path, folders: list[Path], log: Path, model_id: str = "fake/instant") -> Service:
@@ -85,3 +89,28 @@ def test_tag_again_on_a_copy_runs_the_model(tmp_path: Path) -> None:
         cat.enqueue(str(copy), reason="retag")
     _run(tmp_path, [photos, backup], log)
     assert model_calls(log)[str(copy)] == 1
+
+
+def test_a_copy_found_once_the_model_is_loaded_is_not_even_decoded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import autotagger.imageio
+
+    decoded: list[str] = []
+    real = autotagger.imageio.load_image
+
+    def counting(path: str, **kw: Any) -> Any:
+        decoded.append(str(path))
+        return real(path, **kw)
+
+    monkeypatch.setattr(autotagger.imageio, "load_image", counting)
+    photos, backup, log, original = _setup(tmp_path)
+    opts = options(tmp_path, [photos, backup], settle_seconds=0.1, write_mode="embed")
+    with Running(Service(opts, lambda: LoggingTagger(log))) as run:
+        wait_until(lambda: run.service.worker.done == 2, what="the first two photos")
+        copy = Path(shutil.copy2(original, backup / "a-copy.jpg"))
+        wait_until(lambda: run.service.worker.done == 3, what="the copy")
+    reused = [e for e in run.events if isinstance(e, FileTagged) and e.path == str(copy)]
+    assert len(reused) == 1 and reused[0].reused
+    assert model_calls(log)[str(copy)] == 0
+    assert str(copy) not in decoded and str(original) in decoded  # the loader knew it was a copy
