@@ -25,6 +25,20 @@ class CliError(Exception):
         self.code = code
 
 
+def folder_arg(raw: str) -> str:
+    """A folder named on the command line, absolute; a usage CliError if it is not one we can watch."""
+    import os
+
+    from autotagger.watch.files import BAD_NAME, bad_name, printable
+
+    path = os.path.abspath(os.path.expanduser(raw))
+    if not os.path.isdir(path):
+        raise CliError(f"{printable(path)}: not a folder", EXIT_USAGE)
+    if bad_name(path):
+        raise CliError(f"{printable(path)}: folder {BAD_NAME}", EXIT_USAGE)
+    return path
+
+
 def print_error(message: str) -> None:
     text = " ".join(str(message).split())  # always one line
     print(f"autotagger: error: {text}", file=sys.stderr, flush=True)

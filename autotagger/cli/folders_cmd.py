@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 
-from autotagger.cli.common import EXIT_OK, EXIT_USAGE, CliError, emit_json, load_settings_from_args
+from autotagger.cli.common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    CliError,
+    emit_json,
+    folder_arg,
+    load_settings_from_args,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -33,9 +40,7 @@ def run(args: argparse.Namespace) -> int:
         known = {f.path: f for f in cat.list_folders()}
         if args.verb == "add":
             for d in args.dirs:
-                path = os.path.abspath(os.path.expanduser(d))
-                if not os.path.isdir(path):
-                    raise CliError(f"{path}: not a folder", EXIT_USAGE)
+                path = folder_arg(d)
                 cat.add_folder(path, recursive=not args.no_recursive)
                 print(f"watching {path}")
         elif args.verb == "remove":

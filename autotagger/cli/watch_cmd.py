@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from autotagger.cli.common import (
     EXIT_OK,
     EXIT_SOME_FAILED,
-    EXIT_USAGE,
     CliError,
     emit_json,
+    folder_arg,
     is_tty,
     print_warning,
 )
@@ -49,10 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    dirs = [os.path.abspath(d) for d in args.dirs]
-    for d in dirs:
-        if not os.path.isdir(d):
-            raise CliError(f"{d}: not a folder", EXIT_USAGE)
+    dirs = [folder_arg(d) for d in args.dirs]
     return run_service(args, dirs, headless=False)
 
 

@@ -39,14 +39,19 @@ def collect_files(
 ) -> list[str]:
     """Files named, plus the images inside named folders (walked with --recursive), in a stable order."""
     from autotagger.imageio import is_image_path
+    from autotagger.watch.files import BAD_NAME, bad_name, printable
 
     out: list[str] = []
     seen: set[str] = set()
 
     def add(p: str) -> None:
         ap = os.path.abspath(p)
-        if ap not in seen:
-            seen.add(ap)
+        if ap in seen:
+            return
+        seen.add(ap)
+        if bad_name(ap):
+            on_error(printable(ap), BAD_NAME)
+        else:
             out.append(ap)
 
     for raw in paths:
@@ -68,8 +73,12 @@ def collect_files(
                     continue
                 for name in names:
                     full = os.path.join(p, name)
-                    if is_image_path(name) and not name.startswith(".") and os.path.isfile(full):
+                    if not is_image_path(name) or name.startswith("."):
+                        continue
+                    if os.path.isfile(full):
                         add(full)
+                    elif os.path.islink(full) and not os.path.exists(full):
+                        on_error(printable(full), "broken symlink, skipped")
         elif os.path.exists(p):
             add(p)  # named explicitly: the loader says if it is not an image
         else:

@@ -63,9 +63,29 @@ def is_ignored_name(name: str) -> bool:
 
 
 def is_candidate(path: str) -> bool:
-    """A photo the watcher should tag: a known image extension and not a temp file or sidecar."""
+    """A photo the watcher should tag: a known image extension, not a temp file or sidecar, and a name
+    the catalogue can hold (see ``bad_name``)."""
     name = os.path.basename(path)
-    return not is_ignored_name(name) and ext_of(name) in IMAGE_EXTS
+    return not is_ignored_name(name) and ext_of(name) in IMAGE_EXTS and not bad_name(name)
+
+
+def bad_name(path: str) -> bool:
+    """A path whose bytes are not UTF-8 (an old archive, a share with the wrong character set): Python
+    holds it with surrogate escapes, which SQLite, XMP and the terminal cannot take."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+#: What is said of a file (or folder) whose name is not UTF-8.
+BAD_NAME = "name is not valid UTF-8 (rename it to have it tagged)"
+
+
+def printable(path: str) -> str:
+    """``path`` for a message: bytes that are not UTF-8 shown as \\xNN."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace") if bad_name(path) else path
 
 
 def group_key(path: str) -> str:

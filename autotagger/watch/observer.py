@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from autotagger.watch.files import is_candidate
+from autotagger.watch.files import BAD_NAME, IMAGE_EXTS, bad_name, ext_of, is_candidate, printable
 
 INOTIFY_LIMIT_HINT = (
     "inotify watch limit reached (raise it with: sysctl fs.inotify.max_user_watches=524288); "
@@ -47,6 +47,9 @@ class _Handler:
                 if kind == "moved":
                     self._put(PathEvent("rescan", src))
             return
+        arrived = dest if kind == "moved" else src if kind == "created" else ""
+        if arrived and bad_name(arrived) and ext_of(arrived) in IMAGE_EXTS:
+            self._put(PathEvent("error", f"{printable(arrived)}: file {BAD_NAME}"))
         if kind == "moved":
             if is_candidate(src):
                 self._put(PathEvent("deleted", src))

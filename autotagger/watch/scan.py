@@ -7,7 +7,15 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from autotagger.watch.files import is_candidate, is_ignored_name
+from autotagger.watch.files import (
+    BAD_NAME,
+    IMAGE_EXTS,
+    bad_name,
+    ext_of,
+    is_candidate,
+    is_ignored_name,
+    printable,
+)
 from autotagger.watch.settle import FileStat
 
 
@@ -30,7 +38,10 @@ def scan(roots: Iterable[str], recursive: bool = True, follow_symlinks: bool = T
             result.errors.append(f"{root}: watched folder is missing (unplugged or unmounted?)")
             continue
         if not os.path.isdir(root):
-            result.errors.append(f"{root}: not a folder")
+            result.errors.append(f"{printable(root)}: not a folder")
+            continue
+        if bad_name(root):
+            result.errors.append(f"{printable(root)}: folder {BAD_NAME}")
             continue
         if (st.st_dev, st.st_ino) in seen_dirs:
             continue
@@ -51,6 +62,11 @@ def _walk(top: str, recursive: bool, follow: bool, seen: set[tuple[int, int]], r
         for entry in entries:
             name = entry.name
             if is_ignored_name(name):
+                continue
+            if bad_name(name):
+                if entry.is_dir() or ext_of(name) in IMAGE_EXTS:  # a photo (or folder) we would have tagged
+                    what = "folder" if entry.is_dir() else "file"
+                    result.errors.append(f"{printable(entry.path)}: {what} {BAD_NAME}")
                 continue
             try:
                 if entry.is_dir(follow_symlinks=follow):

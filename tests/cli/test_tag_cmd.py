@@ -120,3 +120,22 @@ def test_make_tiny_cli(tmp_path: Path) -> None:
     res = run_cli("model", "make-tiny", str(tmp_path / "t"))
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "t" / "config.json").is_file() and (tmp_path / "t" / "model.safetensors").is_file()
+
+
+def test_a_name_that_is_not_utf8_or_a_broken_link_is_named_and_the_rest_tagged(
+    tmp_path: Path, tiny_model: Path
+) -> None:
+    d = tmp_path / "photos"
+    d.mkdir()
+    Image.new("RGB", (320, 240), (200, 40, 40)).save(d / "red.jpg")
+    with open(os.path.join(os.fsencode(d), b"caf\xe9.jpg"), "wb") as f:
+        f.write((d / "red.jpg").read_bytes())
+    (d / "gone.jpg").symlink_to(d / "nowhere.jpg")
+    res = run_cli("--catalog", str(tmp_path / "cat.sqlite3"), "tag", str(d), "--model", str(tiny_model), "--json")
+    assert res.returncode == 1 and "Traceback" not in res.stderr, res.stderr
+    assert [Path(json.loads(line)["path"]).name for line in res.stdout.splitlines()] == ["red.jpg"]
+    errors = [ln for ln in res.stderr.splitlines() if ln.startswith("autotagger: error:")]
+    assert errors == [
+        f"autotagger: error: {d}/caf\\xe9.jpg: name is not valid UTF-8 (rename it to have it tagged)",
+        f"autotagger: error: {d}/gone.jpg: broken symlink, skipped",
+    ]

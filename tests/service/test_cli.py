@@ -47,6 +47,15 @@ def test_watch_bad_folder_is_a_usage_error(tmp_path: Path, capsys: pytest.Captur
     assert err.count("\n") == 1 and "not a folder" in err
 
 
+def test_a_folder_whose_name_is_not_utf8_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = os.fsdecode(os.path.join(os.fsencode(tmp_path), b"Reise \xfc"))
+    os.mkdir(folder)
+    for argv in (["watch", folder, "--once"], ["folders", "add", folder]):
+        assert main(["--catalog", str(tmp_path / "c.sqlite3"), *argv]) == 2
+        err = capsys.readouterr().err
+        assert err == f"autotagger: error: {tmp_path}/Reise \\xfc: folder name is not valid UTF-8 (rename it to have it tagged)\n"
+
+
 def test_watch_once_with_the_tiny_model(
     tmp_path: Path, tiny: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -145,6 +145,22 @@ def test_bad_file_fails_with_error_and_others_go_on(tmp_path: Path) -> None:
     assert bad.read_bytes().startswith(b"\xff\xd8\xff\xe0 this is not")  # never damaged
 
 
+def test_a_photo_whose_name_is_not_utf8_is_named_and_the_service_goes_on(tmp_path: Path) -> None:
+    photos, log = tmp_path / "photos", tmp_path / "calls.log"
+    photos.mkdir()
+    good = make_jpeg(photos / "good.jpg", 1)
+    with open(os.path.join(os.fsencode(photos), b"Caf\xe9.jpg"), "wb") as f:
+        f.write(make_jpeg(tmp_path / "other.jpg", 2).read_bytes())
+    with Running(Service(options(tmp_path, [photos], settle_seconds=0.1), lambda: LoggingTagger(log))) as run:
+        wait_until(lambda: run.service.worker.done == 1, what="the good photo")
+        make_jpeg(photos / "later.jpg", 3)  # still watching
+        wait_until(lambda: run.service.worker.done == 2, what="a photo after it")
+        assert run.service.exit_error is None
+    said = [e.message for e in run.events if isinstance(e, Notice) and "UTF-8" in e.message]
+    assert said and said[0] == f"{photos}/Caf\\xe9.jpg: file name is not valid UTF-8 (rename it to have it tagged)"
+    assert set(catalog_rows(tmp_path / "catalog.sqlite3")) == {str(good), str(photos / "later.jpg")}
+
+
 def test_a_failed_file_is_tried_again_after_a_wait(tmp_path: Path) -> None:
     """A copy that was cut short when the scan saw it: the retry waits, by which time it is whole."""
     photos, log = tmp_path / "photos", tmp_path / "calls.log"

@@ -213,3 +213,23 @@ def test_reconcile_plan(tmp_path: Path) -> None:
     assert [(m.old, m.new) for m in plan.moves] == [(f"{root}/old-name.jpg", f"{root}/renamed.jpg")]
     assert plan.deleted == [f"{root}/deleted.jpg"]  # not the card's file, not the file outside the roots
     assert f"{root}/same.jpg" not in calls  # unchanged files are not even read
+
+
+def test_names_that_are_not_utf8_are_reported_and_left_alone(tmp_path: Path) -> None:
+    root = os.fsencode(tmp_path)
+    Image.new("RGB", (8, 8)).save(tmp_path / "good.jpg")
+    for raw in (b"caf\xe9.jpg", b"notes\xe9.txt"):
+        with open(os.path.join(root, raw), "wb") as f:
+            f.write((tmp_path / "good.jpg").read_bytes())
+    os.mkdir(os.path.join(root, b"Reise \xfc"))
+    Image.new("RGB", (8, 8)).save(os.path.join(root, b"Reise \xfc", b"inside.jpg"))
+    bad = os.fsdecode(os.path.join(root, b"caf\xe9.jpg"))
+    assert not is_candidate(bad) and is_candidate(str(tmp_path / "good.jpg"))
+    result = scan([str(tmp_path)])
+    assert list(result.files) == [str(tmp_path / "good.jpg")]
+    assert sorted(result.errors) == [
+        f"{tmp_path}/Reise \\xfc: folder name is not valid UTF-8 (rename it to have it tagged)",
+        f"{tmp_path}/caf\\xe9.jpg: file name is not valid UTF-8 (rename it to have it tagged)",
+    ]  # the text file is not a photo: nothing said
+    for message in result.errors:
+        message.encode("utf-8")  # printable, storable

@@ -75,3 +75,19 @@ def test_vanished_folder_is_dropped_and_reported(tmp_path: Path) -> None:
         assert w.add(str(card)) and w.watched() == [str(card)]
     finally:
         w.stop()
+
+
+def test_a_photo_whose_name_is_not_utf8_is_reported_not_queued(tmp_path: Path) -> None:
+    import os
+
+    w = FolderWatcher()
+    w.start([str(tmp_path)])
+    try:
+        with open(os.path.join(os.fsencode(tmp_path), b"caf\xe9.jpg"), "wb") as f:
+            f.write(b"x")
+        ev = next_event(w, "error")
+        assert ev.path == f"{tmp_path}/caf\\xe9.jpg: file name is not valid UTF-8 (rename it to have it tagged)"
+        (tmp_path / "next.jpg").write_bytes(b"x")
+        assert next_event(w, "changed").path == str(tmp_path / "next.jpg")  # nothing queued before it
+    finally:
+        w.stop()
