@@ -20,11 +20,14 @@ from typing import Any
 from autotagger.service import control
 from autotagger.service.events import Event, Notice, ServiceState, StateChanged
 from autotagger.service.ingest import Ingestor
-from autotagger.service.items import RETRY_DELAYS, WorkerConfig, default_loader_threads
+from autotagger.service.items import RETRY_DELAYS, WorkerConfig, default_loader_threads, one_line
 from autotagger.service.worker import Worker
 from autotagger.watch.observer import FolderWatcher
 from autotagger.watch.scan import scan
 from autotagger.watch.settle import FileStat, SettleTracker, stat_file
+
+#: After a step of the watch loop failed, the next scan comes this soon (seconds).
+RESCAN_AFTER_ERROR = 60.0
 
 
 @dataclass
@@ -285,14 +288,15 @@ class Service:
             for path, st in settle.ready():
                 if own.get(path) == st:
                     continue  # our own metadata write
-                ingest.consider(path, st, reason="new")
+                if not self._survive(path, ingest.consider, path, st, "new"):
+                    next_reconcile = min(next_reconcile, time.monotonic() + RESCAN_AFTER_ERROR)
             now = time.monotonic()
             for path, t in list(deletes.items()):
                 if now - t >= delete_delay:
                     del deletes[path]
                     own.pop(path, None)
-                    if stat_file(path) is None:
-                        ingest.gone(path)
+                    if stat_file(path) is None and not self._survive(path, ingest.gone, path):
+                        next_reconcile = min(next_reconcile, now + RESCAN_AFTER_ERROR)
             if now >= next_check:
                 next_check = now + 5.0
                 self.watcher.check()
@@ -302,10 +306,22 @@ class Service:
                         self._emit(Notice("info", f"{folder}: folder is back, watching again"))
                         next_reconcile = now
             if now >= next_reconcile:
-                ingest.reconcile(self.folders, opts.recursive)
-                next_reconcile = now + opts.reconcile_every
+                ok = self._survive("scan", ingest.reconcile, self.folders, opts.recursive)
+                next_reconcile = now + (opts.reconcile_every if ok else RESCAN_AFTER_ERROR)
             if len(own) > 10000:
                 own.clear()
+
+
+    def _survive(self, what: str, fn: Callable[..., object], *args: Any) -> bool:
+        """Run one file's (or one scan's) step of the watch loop; a failure (the catalogue locked by
+        another program for too long, a full disk) is said, in one line, and the loop goes on: the
+        next scan, soon, picks up whatever it missed. False when it failed."""
+        try:
+            fn(*args)
+            return True
+        except Exception as exc:
+            self._emit(Notice("warning", f"{what}: {one_line(exc)} (will look again in {RESCAN_AFTER_ERROR:g} s)"))
+            return False
 
 
 def _drain(q: queue.Queue[Any], timeout: float) -> list[Any]:

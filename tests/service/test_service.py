@@ -7,6 +7,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from autotagger.metadata import read_metadata
 from autotagger.service import control
 from autotagger.service.events import FileFailed, FileMoved, FileTagged, Notice
@@ -159,6 +161,37 @@ def test_a_photo_whose_name_is_not_utf8_is_named_and_the_service_goes_on(tmp_pat
     said = [e.message for e in run.events if isinstance(e, Notice) and "UTF-8" in e.message]
     assert said and said[0] == f"{photos}/Caf\\xe9.jpg: file name is not valid UTF-8 (rename it to have it tagged)"
     assert set(catalog_rows(tmp_path / "catalog.sqlite3")) == {str(good), str(photos / "later.jpg")}
+
+
+def test_a_catalogue_error_for_one_file_is_said_and_the_next_scan_finds_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from autotagger.service import ingest, service
+
+    photos, log = tmp_path / "photos", tmp_path / "calls.log"
+    photos.mkdir()
+    real = ingest.Ingestor.consider
+    refused: list[str] = []
+
+    def locked_once(self: ingest.Ingestor, path: str, *args: object, **kw: object) -> str:
+        if path.endswith("locked.jpg") and not refused:
+            refused.append(path)
+            raise sqlite3.OperationalError("database is locked")
+        return real(self, path, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest.Ingestor, "consider", locked_once)
+    monkeypatch.setattr(service, "RESCAN_AFTER_ERROR", 0.5)
+    with Running(Service(options(tmp_path, [photos], settle_seconds=0.1), lambda: LoggingTagger(log))) as run:
+        make_jpeg(photos / "locked.jpg", 1)
+        wait_until(lambda: refused, what="the refusal")
+        make_jpeg(photos / "next.jpg", 2)
+        wait_until(lambda: run.service.worker.done == 2, what="both photos")  # locked.jpg: by the scan
+        assert run.service.exit_error is None
+    said = [e.message for e in run.events if isinstance(e, Notice) and "locked" in e.message]
+    assert said == [f"{photos / 'locked.jpg'}: database is locked (will look again in 0.5 s)"]
+    assert set(catalog_rows(tmp_path / "catalog.sqlite3")) == {str(photos / "locked.jpg"), str(photos / "next.jpg")}
 
 
 def test_a_failed_file_is_tried_again_after_a_wait(tmp_path: Path) -> None:
