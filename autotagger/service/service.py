@@ -254,10 +254,12 @@ class Service:
                 self._write_state()
                 self._emit(StateChanged(self.snapshot()))
                 next_state = now + opts.state_every
+            if not self.worker.alive:  # it stopped on an error (said as it stopped): so does the service
+                break
             if opts.once:
                 with self.worker.claim_lock:
                     idle = cat.pending_count() == 0 and self.worker.in_flight == 0
-                if idle or not self.worker.alive:
+                if idle:
                     break
                 self._stop.wait(0.1)
                 continue

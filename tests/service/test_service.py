@@ -194,6 +194,28 @@ def test_a_catalogue_error_for_one_file_is_said_and_the_next_scan_finds_it(
     assert set(catalog_rows(tmp_path / "catalog.sqlite3")) == {str(photos / "locked.jpg"), str(photos / "next.jpg")}
 
 
+def test_when_the_model_cannot_load_the_watching_service_stops_and_says_why(tmp_path: Path) -> None:
+    import threading
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    make_jpeg(photos / "a.jpg", 1)
+
+    def no_model() -> LoggingTagger:
+        raise RuntimeError("model not found: /nowhere")
+
+    svc = Service(options(tmp_path, [photos], settle_seconds=0.1), no_model)  # watching, not --once
+    thread = threading.Thread(target=svc.run, daemon=True)
+    thread.start()
+    thread.join(20)
+    if thread.is_alive():
+        svc.stop()
+        thread.join(10)
+        raise AssertionError("the service went on watching with no worker")
+    assert svc.exit_error == "model not found: /nowhere"
+    assert catalog_rows(tmp_path / "catalog.sqlite3")[str(photos / "a.jpg")].status == "pending"  # kept
+
+
 def test_a_failed_file_is_tried_again_after_a_wait(tmp_path: Path) -> None:
     """A copy that was cut short when the scan saw it: the retry waits, by which time it is whole."""
     photos, log = tmp_path / "photos", tmp_path / "calls.log"
