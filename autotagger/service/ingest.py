@@ -26,6 +26,7 @@ class ReconcileSummary:
     touched: int = 0
     errors: list[str] = field(default_factory=list)
     missing_roots: list[str] = field(default_factory=list)
+    folders: int = 0  # folders on disk under the roots
 
 
 def known_of(rec: Any) -> KnownFile:
@@ -109,7 +110,9 @@ class Ingestor:
                 if under(rec.path, root) and (recursive or os.path.dirname(rec.path) == root):
                     known[rec.path] = known_of(rec)
         plan = plan_reconcile(disk.files, known, roots, disk.missing_roots)
-        out = ReconcileSummary(errors=disk.errors + plan.errors, missing_roots=disk.missing_roots)
+        out = ReconcileSummary(
+            errors=disk.errors + plan.errors, missing_roots=disk.missing_roots, folders=disk.folders
+        )
         for m in plan.moves:
             self.move(m.old, m.new, m.content_hash, disk.files[m.new])
             out.moved += 1

@@ -230,6 +230,9 @@ class Service:
             self.watcher = FolderWatcher(recursive=opts.recursive, poll=opts.poll)
             self.watcher.start(self.folders)
         summary = ingest.reconcile(self.folders, opts.recursive)
+        crowded = self.watcher.too_many_folders(summary.folders) if self.watcher is not None else None
+        if crowded:
+            self._emit(Notice("warning", crowded))
         if summary.queued or summary.moved or summary.deleted:
             self._emit(
                 Notice(

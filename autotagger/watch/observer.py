@@ -18,6 +18,7 @@ from typing import Any
 
 from autotagger.watch.files import BAD_NAME, IMAGE_EXTS, bad_name, ext_of, is_candidate, printable
 
+INOTIFY_WATCHES = "/proc/sys/fs/inotify/max_user_watches"
 INOTIFY_LIMIT_HINT = (
     "inotify watch limit reached (raise it with: sysctl fs.inotify.max_user_watches=524288); "
     "falling back to polling"
@@ -78,6 +79,25 @@ class FolderWatcher:
     @property
     def polling(self) -> bool:
         return self.poll
+
+    def too_many_folders(self, folders: int) -> str | None:
+        """A warning when inotify cannot watch ``folders`` folders (one watch each): watchdog then
+        leaves some sub-folders unwatched without a word. None when they fit, when polling, or
+        where there is no such limit (not Linux)."""
+        if self.poll:
+            return None
+        try:
+            with open(INOTIFY_WATCHES, encoding="ascii") as f:
+                limit = int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+        if folders <= limit:
+            return None
+        return (
+            f"{folders} folders to watch but inotify allows {limit} watches: new photos in some of them "
+            f"are found only by the periodic scan (raise it with: "
+            f"sysctl fs.inotify.max_user_watches={max(524288, 2 * folders)})"
+        )
 
     def _new_observer(self) -> Any:
         if self.poll:

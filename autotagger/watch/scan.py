@@ -24,6 +24,7 @@ class ScanResult:
     files: dict[str, FileStat] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # one line each
     missing_roots: list[str] = field(default_factory=list)  # watched folders not there (unplugged card)
+    folders: int = 0  # folders walked, the roots included (each takes an inotify watch)
 
 
 def scan(roots: Iterable[str], recursive: bool = True, follow_symlinks: bool = True) -> ScanResult:
@@ -54,6 +55,7 @@ def _walk(top: str, recursive: bool, follow: bool, seen: set[tuple[int, int]], r
     stack = [top]
     while stack:
         folder = stack.pop()
+        result.folders += 1
         try:
             entries = list(os.scandir(folder))
         except OSError as exc:

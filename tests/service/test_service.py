@@ -216,6 +216,20 @@ def test_when_the_model_cannot_load_the_watching_service_stops_and_says_why(tmp_
     assert catalog_rows(tmp_path / "catalog.sqlite3")[str(photos / "a.jpg")].status == "pending"  # kept
 
 
+def test_a_tree_too_big_for_inotify_is_said_at_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from autotagger.watch import observer
+
+    photos = tmp_path / "photos"
+    (photos / "2024").mkdir(parents=True)
+    limit = tmp_path / "max_user_watches"
+    limit.write_text("1\n")
+    monkeypatch.setattr(observer, "INOTIFY_WATCHES", str(limit))
+    with Running(Service(options(tmp_path, [photos]), lambda: LoggingTagger(tmp_path / "log"))) as run:
+        wait_until(lambda: [e for e in run.events if isinstance(e, Notice) and "inotify" in e.message], what="the warning")
+    (said,) = [e for e in run.events if isinstance(e, Notice) and "inotify" in e.message]
+    assert said.level == "warning" and said.message.startswith("2 folders to watch but inotify allows 1 watches")
+
+
 def test_a_failed_file_is_tried_again_after_a_wait(tmp_path: Path) -> None:
     """A copy that was cut short when the scan saw it: the retry waits, by which time it is whole."""
     photos, log = tmp_path / "photos", tmp_path / "calls.log"

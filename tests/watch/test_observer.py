@@ -91,3 +91,24 @@ def test_a_photo_whose_name_is_not_utf8_is_reported_not_queued(tmp_path: Path) -
         assert next_event(w, "changed").path == str(tmp_path / "next.jpg")  # nothing queued before it
     finally:
         w.stop()
+
+
+def test_more_folders_than_inotify_watches_is_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from autotagger.watch import observer
+    from autotagger.watch.scan import scan
+
+    for sub in ("2024/01", "2024/02", "2025/01"):
+        (tmp_path / "photos" / sub).mkdir(parents=True)
+    folders = scan([str(tmp_path / "photos")]).folders
+    assert folders == 6  # the root, two years, three months
+    limit = tmp_path / "max_user_watches"
+    monkeypatch.setattr(observer, "INOTIFY_WATCHES", str(limit))
+    limit.write_text("5\n")
+    said = FolderWatcher().too_many_folders(folders)
+    assert said is not None and said.startswith("6 folders to watch but inotify allows 5 watches")
+    assert "sysctl fs.inotify.max_user_watches=524288" in said
+    assert FolderWatcher(poll=True).too_many_folders(folders) is None  # polling has no such limit
+    limit.write_text("6\n")
+    assert FolderWatcher().too_many_folders(folders) is None
+    limit.unlink()
+    assert FolderWatcher().too_many_folders(folders) is None  # not Linux: nothing to say
