@@ -9,6 +9,7 @@ import argparse
 import importlib
 import importlib.util
 import sys
+from typing import Any
 
 from autotagger import __version__
 from autotagger.cli.common import EXIT_USAGE, CliError, print_error
@@ -44,9 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(XMP/IPTC/EXIF or sidecars) and a searchable catalogue.",
     )
     parser.add_argument("--version", action="version", version=f"autotagger {__version__}")
-    parser.add_argument("--config", metavar="FILE", help="config file (default: the user config dir)")
-    parser.add_argument("--catalog", metavar="FILE", help="catalogue file (or AUTOTAGGER_CATALOG)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="show library warnings and tracebacks")
+    _add_global_options(parser, None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
         modname = f"autotagger.cli.{name}_cmd"
@@ -54,7 +53,27 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         module = importlib.import_module(modname)
         module.register(sub)
+    _global_options_everywhere(parser)
     return parser
+
+
+def _add_global_options(parser: argparse.ArgumentParser, default: object) -> None:
+    """--config, --catalog, -v: before the command (``default`` None) or after it (SUPPRESS: given
+    there, they override what was given before; not given, they leave it)."""
+    kw: dict[str, Any] = {} if default is None else {"default": default}
+    parser.add_argument("--config", metavar="FILE", help="config file (default: the user config dir)", **kw)
+    parser.add_argument("--catalog", metavar="FILE", help="catalogue file (or AUTOTAGGER_CATALOG)", **kw)
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show library warnings and tracebacks", **kw)
+
+
+def _global_options_everywhere(parser: argparse.ArgumentParser) -> None:
+    """`autotagger status --catalog X` as well as `autotagger --catalog X status`, at every level."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _add_global_options(child, argparse.SUPPRESS)
+                _global_options_everywhere(child)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -116,3 +116,14 @@ def test_export_csv_and_json(catalog: Path, capsys: pytest.CaptureFixture[str], 
     code, _, err = run(capsys, "--catalog", str(catalog), "export", "--format", "csv", "tag:", "-o", str(dest))
     assert code == 2 and "empty tag" in err and json.loads(dest.read_text()) == data  # old file untouched
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_global_options_work_after_the_command_too(
+    catalog: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = run(capsys, "--catalog", str(catalog), "status", "--json")
+    assert before[0] == 0 and json.loads(before[1])["tagged"] == 2
+    assert run(capsys, "status", "--json", "--catalog", str(catalog)) == before
+    assert run(capsys, "--catalog", str(tmp_path / "other.sqlite3"), "status", "--catalog", str(catalog), "--json") == before
+    code, out, _ = run(capsys, "folders", "list", "--catalog", str(catalog))  # a nested command
+    assert code == 0 and out.split() == ["/p", "(missing)"]
