@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         errors.append(path)
         print_error(f"{path}: {msg}")
 
-    from autotagger.service.tagfiles import collect_files, finish_result, tag_paths
+    from autotagger.service.tagfiles import FileOutcome, ResultWriter, collect_files, tag_paths
 
     files = collect_files(args.paths, recursive=args.recursive, on_error=bad)
     if not files:
@@ -122,26 +122,34 @@ def run(args: argparse.Namespace) -> int:
         except CatalogError as exc:
             raise CliError(f"catalogue: {exc} (or use --no-catalog)") from None
     progress = _ProgressLine(len(files), is_tty() and not args.json)
+
+    def report(outcome: FileOutcome) -> None:
+        path = outcome.result.path
+        progress.step(path)
+        if args.json:
+            emit_json(outcome.to_json())
+        if not outcome.ok:
+            progress.clear()
+            bad(path, outcome.result.error or "failed")
+            return
+        for w in outcome.warnings:
+            progress.clear()
+            print_warning(f"{path}: {w}")
+        if not args.json:
+            progress.clear()
+            r = outcome.result
+            print(f"{r.path}\n  caption: {r.caption}\n  tags:    {', '.join(t.path for t in r.tags) or '-'}", flush=True)
+
     try:
-        for result in tag_paths(files, tagger, batch_size=tagger.batch_size):
-            outcome = finish_result(
-                result, write_mode=settings.write, sidecar_name=settings.sidecar_name,
-                keep_backup=settings.keep_backup, catalog=catalog,
-            )
-            progress.step(result.path)
-            if args.json:
-                emit_json(outcome.to_json())
-            if not outcome.ok:
-                progress.clear()
-                bad(result.path, outcome.result.error or "failed")
-                continue
-            for w in outcome.warnings:
-                progress.clear()
-                print_warning(f"{result.path}: {w}")
-            if not args.json:
-                progress.clear()
-                r = outcome.result
-                print(f"{r.path}\n  caption: {r.caption}\n  tags:    {', '.join(t.path for t in r.tags) or '-'}", flush=True)
+        with ResultWriter(
+            write_mode=settings.write, sidecar_name=settings.sidecar_name,
+            keep_backup=settings.keep_backup, catalog=catalog,
+        ) as writer:
+            for result in tag_paths(files, tagger, batch_size=tagger.batch_size):
+                for outcome in writer.submit(result):
+                    report(outcome)
+            for outcome in writer.finish():
+                report(outcome)
     finally:
         progress.clear()
         if catalog is not None:

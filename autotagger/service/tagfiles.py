@@ -141,50 +141,92 @@ def tag_paths(
                 yield r if r is not None else next(results)
 
 
-def finish_result(
-    result: TagResult,
-    *,
-    write_mode: str,
-    sidecar_name: str,
-    keep_backup: bool,
-    catalog: Any | None,
-) -> FileOutcome:
-    """Write a result into the file (or sidecar) and record it in the catalogue."""
-    from autotagger.metadata import MetadataError, write_metadata
-    from autotagger.service.results import metadata_for, person_edits
-
-    if not result.ok:
-        if catalog is not None:
-            catalog.record_failure(result.path, result.error or "failed")
-        return FileOutcome(result)
-    try:
-        outcome = write_metadata(
-            Path(result.path),
-            metadata_for(result, person_edits(catalog, result.path) if catalog is not None else None),
-            mode=write_mode,
-            sidecar_name=sidecar_name,
-            keep_backup=keep_backup,
-        )
-        embedded, sidecar, warnings = outcome.embedded, outcome.sidecar, tuple(outcome.warnings)
-    except MetadataError as exc:
-        failed = replace(result, error=f"cannot write metadata: {exc}")
-        if catalog is not None:
-            catalog.record_failure(result.path, failed.error or "")
-        return FileOutcome(failed)
-    if catalog is not None:
-        record_in_catalog(catalog, result)
-    return FileOutcome(result, embedded, sidecar, warnings)
+@dataclass(frozen=True)
+class _Written:
+    outcome: FileOutcome
+    facts: dict[str, Any] | None  # for the catalogue: stat after the write, hash, header facts
 
 
-def record_in_catalog(catalog: Any, result: TagResult) -> None:
-    """Record a result with the file's post-write stat, metadata-blind hash and header facts."""
-    from autotagger.service.items import probe_info
-    from autotagger.watch.hashing import content_hash
+class ResultWriter:
+    """Writes results into their files on ``threads`` threads, so that the model goes on while files
+    are written and fsynced, and records them in the catalogue on the caller's thread, in the order
+    given. A capture's files (IMG_1.CR2 + IMG_1.JPG, which may share IMG_1.xmp) are written one after
+    the other. ``submit`` and ``finish`` return the outcomes that are complete, in order."""
 
-    st = os.stat(result.path)
-    info = probe_info(result.path)
-    try:
-        h: str | None = content_hash(result.path)
-    except OSError:
-        h = None
-    catalog.record_result(result, size=st.st_size, mtime=st.st_mtime, content_hash=h, **info)
+    def __init__(
+        self, *, write_mode: str, sidecar_name: str, keep_backup: bool, catalog: Any | None, threads: int = 4
+    ) -> None:
+        self.write_mode, self.sidecar_name, self.keep_backup = write_mode, sidecar_name, keep_backup
+        self.catalog = catalog
+        self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="write")
+        self._window = 4 * max(1, threads)
+        self._pending: deque[Future[_Written]] = deque()
+        self._last_of_group: dict[str, Future[_Written]] = {}
+
+    def __enter__(self) -> ResultWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True)
+
+    def submit(self, result: TagResult) -> list[FileOutcome]:
+        from autotagger.service.results import person_edits
+        from autotagger.watch.files import group_key
+
+        edits = person_edits(self.catalog, result.path) if self.catalog is not None and result.ok else None
+        key = group_key(result.path)
+        fut = self._pool.submit(self._write, result, edits, self._last_of_group.get(key))
+        self._last_of_group[key] = fut
+        self._pending.append(fut)
+        return self._collect(wait_for=len(self._pending) - self._window)
+
+    def finish(self) -> list[FileOutcome]:
+        return self._collect(wait_for=len(self._pending))
+
+    def _collect(self, wait_for: int) -> list[FileOutcome]:
+        out: list[FileOutcome] = []
+        while self._pending and (wait_for > 0 or self._pending[0].done()):
+            written = self._pending.popleft().result()
+            wait_for -= 1
+            if self.catalog is not None:
+                _record(self.catalog, written)
+            out.append(written.outcome)
+        if not self._pending:
+            self._last_of_group.clear()
+        return out
+
+    def _write(self, result: TagResult, edits: Any, before: Future[_Written] | None) -> _Written:
+        """On the pool: no catalogue here."""
+        from autotagger.metadata import MetadataError, write_metadata
+        from autotagger.service.items import probe_info
+        from autotagger.service.results import metadata_for
+        from autotagger.watch.hashing import content_hash
+
+        if before is not None:
+            before.result()  # submitted earlier, so already started: the pool runs tasks in order
+        if not result.ok:
+            return _Written(FileOutcome(result), None)
+        try:
+            done = write_metadata(
+                Path(result.path), metadata_for(result, edits), mode=self.write_mode,
+                sidecar_name=self.sidecar_name, keep_backup=self.keep_backup,
+            )
+            st = os.stat(result.path)
+        except (MetadataError, OSError) as exc:
+            failed = replace(result, error=f"cannot write metadata: {' '.join(str(exc).split())}")
+            return _Written(FileOutcome(failed), None)
+        try:
+            h: str | None = content_hash(result.path)
+        except OSError:
+            h = None
+        facts = {"size": st.st_size, "mtime": st.st_mtime, "content_hash": h, **probe_info(result.path)}
+        return _Written(FileOutcome(result, done.embedded, done.sidecar, tuple(done.warnings)), facts)
+
+
+
+def _record(catalog: Any, written: _Written) -> None:
+    result = written.outcome.result
+    if written.facts is None:
+        catalog.record_failure(result.path, result.error or "failed")
+    else:
+        catalog.record_result(result, **written.facts)

@@ -9,7 +9,7 @@ from autotagger.catalog import Catalog
 from autotagger.engine.fake import FakeTagger
 from autotagger.metadata import read_metadata
 from autotagger.service.service import Service
-from autotagger.service.tagfiles import finish_result, tag_paths
+from autotagger.service.tagfiles import ResultWriter, tag_paths
 from tests.service.helpers import make_jpeg, options
 
 
@@ -30,9 +30,13 @@ def _check(photo: Path) -> None:
 
 def _tag_once(photo: Path, cat_path: Path) -> None:
     tagger = FakeTagger()
-    with Catalog(cat_path) as cat:
+    with (
+        Catalog(cat_path) as cat,
+        ResultWriter(write_mode="embed", sidecar_name="ext", keep_backup=False, catalog=cat) as writer,
+    ):
         for result in tag_paths([str(photo)], tagger, batch_size=1, workers=1):
-            assert finish_result(result, write_mode="embed", sidecar_name="ext", keep_backup=False, catalog=cat).ok
+            writer.submit(result)
+        assert [o.ok for o in writer.finish()] == [True]
 
 
 def test_tag_command_path_keeps_a_persons_edits_in_the_file(tmp_path: Path) -> None:

@@ -1,0 +1,74 @@
+"""ResultWriter, the `tag` command's writer: files written on threads while the model goes on,
+outcomes recorded and returned in the order given, a capture's files written one at a time."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from autotagger.catalog import Catalog
+from autotagger.engine.fake import FakeTagger
+from autotagger.metadata import read_metadata
+from autotagger.service.tagfiles import ResultWriter, tag_paths
+from autotagger.types import TagResult
+from tests.service.helpers import make_jpeg
+
+
+def test_outcomes_come_in_order_and_are_recorded_failures_included(tmp_path: Path) -> None:
+    photos = [make_jpeg(tmp_path / f"p{i:02d}.jpg", i) for i in range(20)]
+    (tmp_path / "p05.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a jpeg")  # fails to decode
+    paths = [str(p) for p in photos]
+    with Catalog(tmp_path / "c.sqlite3") as cat:
+        got = []
+        with ResultWriter(write_mode="embed", sidecar_name="ext", keep_backup=False, catalog=cat, threads=3) as w:
+            for result in tag_paths(paths, FakeTagger(), batch_size=4):
+                got += w.submit(result)
+            got += w.finish()
+        assert [o.result.path for o in got] == paths
+        assert [o.ok for o in got] == [i != 5 for i in range(20)]
+        rows = {r.path: r for r in cat.iter_images()}
+    assert rows[paths[5]].status == "failed" and rows[paths[5]].error
+    for i, p in enumerate(paths):
+        if i != 5:
+            assert rows[p].status == "tagged" and rows[p].content_hash
+            assert "test" in read_metadata(Path(p)).hierarchical
+
+
+def test_files_are_written_in_parallel_but_a_captures_files_one_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import autotagger.metadata
+
+    real = autotagger.metadata.write_metadata
+    lock = threading.Lock()
+    busy: dict[str, int] = {}
+    most = {"all": 0, "one capture": 0}
+
+    def slow(path: Path, *a: object, **kw: object) -> object:
+        stem = path.stem.lower()
+        with lock:
+            busy[stem] = busy.get(stem, 0) + 1
+            most["all"] = max(most["all"], sum(busy.values()))
+            most["one capture"] = max(most["one capture"], busy[stem])
+        time.sleep(0.05)
+        try:
+            return real(path, *a, **kw)  # type: ignore[arg-type]
+        finally:
+            with lock:
+                busy[stem] -= 1
+
+    monkeypatch.setattr(autotagger.metadata, "write_metadata", slow)
+    files = []
+    for i in range(6):  # IMG_i.jpg and IMG_i.JPEG: one capture, one sidecar IMG_i.xmp between them
+        files += [make_jpeg(tmp_path / f"IMG_{i}.jpg", i), make_jpeg(tmp_path / f"IMG_{i}.JPEG", i + 50)]
+    results = [TagResult(str(f), f"caption {f.name}", model_id="fake") for f in files]
+    with ResultWriter(write_mode="sidecar", sidecar_name="base", keep_backup=False, catalog=None, threads=4) as w:
+        got = [o for r in results for o in w.submit(r)] + w.finish()
+    assert [o.result.path for o in got] == [str(f) for f in files] and all(o.ok for o in got)
+    assert most["all"] >= 2 and most["one capture"] == 1
+    for i in range(6):  # the later of the pair wrote last: its caption is the sidecar's
+        back = read_metadata(tmp_path / f"IMG_{i}.jpg", sidecar_name="base")
+        assert back.sidecar == str(tmp_path / f"IMG_{i}.xmp") and back.caption == f"caption IMG_{i}.JPEG"
