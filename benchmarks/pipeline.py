@@ -77,12 +77,11 @@ class AcceleratorStub(FakeTagger):
         return super().tag_images([(p, im[0]) for (p, _), im in zip(images, prepared, strict=True)])
 
 
-def run_pipeline(src: Path, work: Path, mode: str, batch: int, tagger: Any, name: str) -> tuple[float, int]:
-    photos = work / f"photos-{name}"
-    shutil.copytree(src, photos)
+def _run_once(work: Path, name: str, folders: list[Path], mode: str, batch: int, tagger: Any) -> tuple[float, int]:
+    """Seconds for a --once service run over ``folders`` (catalogue ``name``), and the files that failed."""
     opts = ServiceOptions(
         catalog_path=str(work / f"catalog-{name}.sqlite3"),
-        folders=[str(photos)],
+        folders=[str(f) for f in folders],
         once=True,
         write_mode=mode,
         settle_seconds=0.0,
@@ -91,7 +90,13 @@ def run_pipeline(src: Path, work: Path, mode: str, batch: int, tagger: Any, name
     )
     t = time.perf_counter()
     failed = Service(opts, lambda: tagger).run()
-    elapsed = time.perf_counter() - t
+    return time.perf_counter() - t, failed
+
+
+def run_pipeline(src: Path, work: Path, mode: str, batch: int, tagger: Any, name: str) -> tuple[float, int]:
+    photos = work / f"photos-{name}"
+    shutil.copytree(src, photos)
+    elapsed, failed = _run_once(work, name, [photos], mode, batch, tagger)
     if failed or tagger.images_seen != len(list(src.iterdir())):
         raise SystemExit(f"{mode}: {failed} failed, model saw {tagger.images_seen}")
     return elapsed, tagger.images_seen
@@ -102,21 +107,21 @@ def run_copies(work: Path, mode: str, batch: int, tagger: Any, name: str) -> tup
     Seconds for a --once run over both folders, and how many images the model saw."""
     backup = work / f"backup-{name}"
     shutil.copytree(work / f"photos-{name}", backup)
-    opts = ServiceOptions(
-        catalog_path=str(work / f"catalog-{name}.sqlite3"),
-        folders=[str(work / f"photos-{name}"), str(backup)],
-        once=True,
-        write_mode=mode,
-        settle_seconds=0.0,
-        batch_size=batch,
-        fill_wait=0.0,
-    )
-    t = time.perf_counter()
-    failed = Service(opts, lambda: tagger).run()
-    elapsed = time.perf_counter() - t
+    elapsed, failed = _run_once(work, name, [work / f"photos-{name}", backup], mode, batch, tagger)
     if failed:
         raise SystemExit(f"{mode} copies: {failed} failed")
     return elapsed, tagger.images_seen
+
+
+def report(lines: list[str], prefix: str, save: bool) -> int:
+    """Print the figures; with ``save`` also into benchmarks/results/<prefix>-<date>.txt."""
+    text = "\n".join(lines)
+    print(text)
+    if save:
+        out = Path(__file__).parent / "results" / f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}.txt"
+        out.write_text(text + "\n", encoding="utf-8")
+        print(f"saved {out}", file=sys.stderr)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,13 +170,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
             if args.model_ms:
                 lines.append(f"  (the stub's sleep alone: {args.model_ms:g} ms/image, {1000 / args.model_ms:.0f} files/s at most)")
-    text = "\n".join(lines)
-    print(text)
-    if args.save:
-        out = Path(__file__).parent / "results" / f"pipeline-{time.strftime('%Y%m%d-%H%M%S')}.txt"
-        out.write_text(text + "\n", encoding="utf-8")
-        print(f"saved {out}", file=sys.stderr)
-    return 0
+    return report(lines, "pipeline", args.save)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from engine import make_photos
-from pipeline import AcceleratorStub
+from pipeline import AcceleratorStub, report
 
 from autotagger.catalog import Catalog
 from autotagger.service.tagfiles import ResultWriter, tag_paths
@@ -41,7 +41,7 @@ def run(photos: list[str], tagger: AcceleratorStub, catalog_path: Path, mode: st
         took = time.perf_counter() - t
     finally:
         cat.close()
-    if n != len(photos) or cat is None:
+    if n != len(photos):
         raise SystemExit(f"{n} outcomes for {len(photos)} photos")
     return took
 
@@ -77,13 +77,7 @@ def main() -> int:
             lines.append(f"  {name:9s} {took:7.2f} s  {rates[name]:7.1f} files/s")
         lines.append(f"  threaded / inline: {rates['threaded'] / rates['inline']:.2f}x; "
                      f"the stub's sleep alone: {1000 / args.model_ms:.0f} files/s at most")
-    text = "\n".join(lines)
-    print(text)
-    if args.save:
-        out = Path(__file__).parent / "results" / f"tag-command-{time.strftime('%Y%m%d-%H%M%S')}.txt"
-        out.write_text(text + "\n", encoding="utf-8")
-        print(f"saved {out}", file=sys.stderr)
-    return 0
+    return report(lines, "tag-command", args.save)
 
 
 if __name__ == "__main__":
