@@ -98,3 +98,5 @@ class CatalogStatus:
     jobs_pending: int
     jobs_claimed: int
     jobs_failed: int
+    jobs_waiting: int = 0  # of the pending: failed once, waiting to be tried again
+    next_retry: float | None = None  # when the first of those is due (Unix time)

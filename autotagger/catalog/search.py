@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 
 from autotagger.catalog.planner import PlannerMixin
 from autotagger.catalog.query import parse_query
@@ -66,6 +67,10 @@ class SearchMixin(PlannerMixin):
                 )
             ]
             version = int(c.execute("PRAGMA user_version").fetchone()[0])
+            waiting, next_retry = c.execute(
+                "SELECT count(*), min(not_before) FROM jobs WHERE status = 'pending' AND not_before > ?",
+                (time.time(),),
+            ).fetchone()
         return CatalogStatus(
             path=str(self.path),
             schema_version=version,
@@ -79,6 +84,8 @@ class SearchMixin(PlannerMixin):
             jobs_pending=jobs.get("pending", 0),
             jobs_claimed=jobs.get("claimed", 0),
             jobs_failed=jobs.get("failed", 0),
+            jobs_waiting=int(waiting),
+            next_retry=None if next_retry is None else float(next_retry),
         )
 
     def optimize(self) -> None:

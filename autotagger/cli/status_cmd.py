@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import time
 
 from autotagger.cli.common import EXIT_OK, emit_json
 
@@ -28,7 +29,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"catalogue: {st.path} (schema v{st.schema_version})")
     print(f"images:    {st.images}  tagged {st.tagged}, pending {st.pending}, failed {st.failed}")
-    print(f"queue:     {st.jobs_pending} pending, {st.jobs_claimed} in progress, {st.jobs_failed} failed")
+    waiting = ""
+    if st.jobs_waiting and st.next_retry is not None:
+        waiting = f" ({st.jobs_waiting} to be tried again, the first at {time.strftime('%H:%M:%S', time.localtime(st.next_retry))})"
+    print(f"queue:     {st.jobs_pending} pending{waiting}, {st.jobs_claimed} in progress, {st.jobs_failed} failed")
     print(f"model:     {', '.join(st.model_ids) if st.model_ids else '(none yet)'}")
     print(f"folders:   {len(st.folders)}")
     for folder in st.folders:

@@ -91,6 +91,24 @@ def test_status(catalog: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and "tagged 2" in out and "/p/broken.jpg: cannot decode" in out
 
 
+def test_status_says_what_waits_to_be_tried_again(catalog: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import time
+
+    with Catalog(catalog) as cat:
+        for name in ("a", "b"):
+            cat.enqueue(f"/p/{name}.jpg")
+        first, _ = cat.claim_jobs(2)
+        cat.fail_job(first.id, "truncated JPEG", retry_in=30.0)
+        due = time.time() + 30.0
+    code, out, _ = run(capsys, "--catalog", str(catalog), "status", "--json")
+    st = json.loads(out)
+    assert code == 0 and (st["jobs_pending"], st["jobs_claimed"], st["jobs_waiting"]) == (1, 1, 1)
+    assert abs(st["next_retry"] - due) < 5
+    code, out, _ = run(capsys, "--catalog", str(catalog), "status")
+    when = time.strftime("%H:%M:%S", time.localtime(st["next_retry"]))
+    assert code == 0 and f"queue:     1 pending (1 to be tried again, the first at {when}), 1 in progress" in out
+
+
 def test_tags(catalog: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--catalog", str(catalog), "tags", "--json")
     assert code == 0
