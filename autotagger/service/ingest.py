@@ -40,6 +40,7 @@ class Ingestor:
         self.cat = catalog
         self.emit = emit
         self.sidecar_name = sidecar_name
+        self._said: set[str] = set()  # the last scan's problems: each is said once while it lasts
 
     def consider(self, path: str, st: FileStat, reason: str = "new") -> str:
         """A settled file. Returns what happened: unchanged | touched | moved | queued | error."""
@@ -131,5 +132,7 @@ class Ingestor:
             if k.status == "pending" and path in disk.files and same_stat(k, disk.files[path]):
                 self.cat.enqueue(path, reason="resume")
         for message in out.errors:
-            self.emit(Notice("warning", message))
+            if message not in self._said:
+                self.emit(Notice("warning", message))
+        self._said = set(out.errors)  # a problem that went away and comes back is said again
         return out

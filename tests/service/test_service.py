@@ -230,6 +230,26 @@ def test_a_tree_too_big_for_inotify_is_said_at_start(tmp_path: Path, monkeypatch
     assert said.level == "warning" and said.message.startswith("2 folders to watch but inotify allows 1 watches")
 
 
+def test_a_scan_problem_is_said_once_while_it_lasts(tmp_path: Path) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    link = photos / "gone.jpg"
+    link.symlink_to(photos / "nowhere.jpg")
+    opts = options(tmp_path, [photos], reconcile_every=0.2)
+    with Running(Service(opts, lambda: LoggingTagger(tmp_path / "log"))) as run:
+
+        def said() -> int:
+            return sum(1 for e in run.events if isinstance(e, Notice) and "broken symlink" in e.message)
+
+        wait_until(lambda: said() == 1, what="the first warning")
+        time.sleep(1.0)  # about five scans
+        assert said() == 1
+        link.unlink()
+        time.sleep(0.5)  # a scan without it
+        link.symlink_to(photos / "still-nowhere.jpg")
+        wait_until(lambda: said() == 2, what="the warning again, once it came back")
+
+
 def test_a_failed_file_is_tried_again_after_a_wait(tmp_path: Path) -> None:
     """A copy that was cut short when the scan saw it: the retry waits, by which time it is whole."""
     photos, log = tmp_path / "photos", tmp_path / "calls.log"
