@@ -142,11 +142,12 @@ class Tray(QObject):
         self.notifications: list[tuple[str, str]] = []  # (title, text): what was shown, for tests
         self._batch_peak = 0
         self._batch_start_done = 0
-        self._failed_pending: list[str] = []
-        self._failed_timer = QTimer(self)
-        self._failed_timer.setSingleShot(True)
-        self._failed_timer.setInterval(FAILED_NOTICE_EVERY_MS)
-        self._failed_timer.timeout.connect(self._flush_failed)
+        self._failed = _Batched(self, FAILED_NOTICE_EVERY_MS, lambda items: self.notify(
+            "autotagger: could not tag", _summary(items, "files failed"), critical=True))
+        # the service's warnings: a file it cannot take, a folder unplugged, the inotify limit, a GPU
+        # that ran out of memory (each scan problem comes once while it lasts)
+        self._warned = _Batched(self, FAILED_NOTICE_EVERY_MS, lambda items: self.notify(
+            "autotagger", _summary(items, "warnings")))
         self._changed(self.link.state)
         self.icon.show()
 
@@ -187,19 +188,39 @@ class Tray(QObject):
     def _event(self, ev: Any) -> None:
         name = type(ev).__name__
         if name == "FileFailed" and not getattr(ev, "will_retry", False):
-            self._failed_pending.append(f"{Path(ev.path).name}: {ev.error}")
-            if not self._failed_timer.isActive():
-                self._flush_failed()
-                self._failed_timer.start()
+            self._failed.add(f"{Path(ev.path).name}: {ev.error}")
         elif name == "Notice" and getattr(ev, "level", "") == "error":
             self.notify("autotagger", ev.message, critical=True)
+        elif name == "Notice" and getattr(ev, "level", "") == "warning":
+            self._warned.add(ev.message)
 
-    def _flush_failed(self) -> None:
-        if not self._failed_pending:
-            return
-        items, self._failed_pending = self._failed_pending, []
-        text = items[0] if len(items) == 1 else f"{len(items)} files failed, e.g. {items[0]}"
-        self.notify("autotagger: could not tag", text, critical=True)
+
+def _summary(items: list[str], what: str) -> str:
+    return items[0] if len(items) == 1 else f"{len(items)} {what}, e.g. {items[0]}"
+
+
+class _Batched:
+    """Notifications of one kind, one every ``every_ms`` at most: the first at once, then what came
+    in the meantime, in one."""
+
+    def __init__(self, parent: QObject, every_ms: int, show: Callable[[list[str]], None]) -> None:
+        self._pending: list[str] = []
+        self._show = show
+        self._timer = QTimer(parent)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(every_ms)
+        self._timer.timeout.connect(self._flush)
+
+    def add(self, item: str) -> None:
+        self._pending.append(item)
+        if not self._timer.isActive():
+            self._flush()
+            self._timer.start()
+
+    def _flush(self) -> None:
+        if self._pending:
+            items, self._pending = self._pending, []
+            self._show(items)
 
 
 def service_options(settings: Settings) -> Any:

@@ -71,6 +71,24 @@ def test_tray_notifies_when_a_big_batch_ends_and_when_files_fail(qtbot) -> None:
     tray.icon.hide()
 
 
+def test_tray_shows_the_services_warnings_a_burst_in_one(qtbot) -> None:
+    from autotagger.service.events import Notice
+
+    svc = _FakeService()
+    tray = Tray(svc, lambda: None, lambda d: None)
+    svc.cb(Notice("info", "scan: 3 queued, 0 moved, 0 removed"))  # not worth a notification
+    svc.cb(Notice("warning", "/x/caf\\xe9.jpg: file name is not valid UTF-8 (rename it to have it tagged)"))
+    qtbot.waitUntil(lambda: len(tray.notifications) == 1, timeout=3000)
+    assert tray.notifications[0] == ("autotagger", "/x/caf\\xe9.jpg: file name is not valid UTF-8 (rename it to have it tagged)")
+    for i in range(3):  # more while the first is on screen: one notification for them, later
+        svc.cb(Notice("warning", f"/x/{i}.jpg: broken symlink, skipped"))
+    qtbot.wait(200)
+    assert len(tray.notifications) == 1
+    tray._warned._flush()  # what the timer does
+    assert tray.notifications[1] == ("autotagger", "3 warnings, e.g. /x/0.jpg: broken symlink, skipped")
+    tray.icon.hide()
+
+
 def test_tag_tree_sums_children() -> None:
     tree = build_tree([("setting|outdoors", 5), ("setting|indoors", 3), ("people", 2)])
     assert tree["setting"][0] == 8 and tree["setting"][1]["outdoors"][0] == 5
