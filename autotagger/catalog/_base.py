@@ -172,6 +172,12 @@ class CatalogBase:
             raise CatalogError(f"catalogue {self.path}: commit failed: {exc}") from None
 
     @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Many writes, one commit: every call inside joins this one write transaction (all or none)."""
+        with self._write():
+            yield
+
+    @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
         """A consistent snapshot for several statements (joins a write transaction if one is open)."""
         if self._in_txn:

@@ -78,6 +78,10 @@ class Worker:
         self.model_batch = config.batch_size
         self._batches: queue.Queue[list[WorkItem] | None] = queue.Queue(maxsize=config.prefetch_batches)
         self._journal = Journal(config.journal_dir)
+        # what a batch's recording leaves for after its commit: events, jobs settled, journal entries done
+        self._later: list[Event] = []
+        self._settled = 0
+        self._journal_done: list[tuple[str, str]] = []
         self._threads: list[threading.Thread] = []
         self.fatal: str | None = None
         self._write_pool: concurrent.futures.ThreadPoolExecutor
@@ -351,10 +355,10 @@ class Worker:
         seen = list(first.values())
         got = dict(zip((id(it) for it in seen), self._run_model(seen), strict=True)) if seen else {}
         results = {id(it): dataclasses.replace(got[id(first[key(it)])], path=it.primary) for it in run}
-        for it in run:  # every result is safe on disk before any file is touched
-            result = results[id(it)]
-            if result.ok:
-                self._journal.save(it.primary, it.content_hash, result)
+        # every result is safe on disk before any file is touched (one fsync for the batch)
+        self._journal.save_many(
+            (it.primary, it.content_hash, results[id(it)]) for it in run if results[id(it)].ok
+        )
         writes: dict[int, list[concurrent.futures.Future[Written]]] = {}
         for it in batch:  # files are written in parallel (fsync-bound); recorded in order below
             if it.skip or it.error is not None:
@@ -364,16 +368,31 @@ class Worker:
                 writes[id(it)] = [
                     self._write_pool.submit(self._write_member, m, result, person_edits(cat, m)) for m in it.members
                 ]
-        for it in batch:
-            if it.skip:
-                self._finish(cat, it)
-            elif it.error is not None:
-                self._fail(cat, it, it.error)
-            elif id(it) not in writes:
-                result = it.reuse if it.reuse is not None else results[id(it)]
-                self._fail(cat, it, f"{it.primary}: {result.error}")
-            else:
-                self._record(cat, it, [f.result() for f in writes[id(it)]])
+        written = {i: [f.result() for f in fs] for i, fs in writes.items()}  # before the catalogue is locked
+        with cat.transaction():  # the batch recorded in one commit
+            for it in batch:
+                if it.skip:
+                    self._finish(cat, it)
+                elif it.error is not None:
+                    self._fail(cat, it, it.error)
+                elif id(it) not in written:
+                    result = it.reuse if it.reuse is not None else results[id(it)]
+                    self._fail(cat, it, f"{it.primary}: {result.error}")
+                else:
+                    self._record(cat, it, written[id(it)])
+        self._after_commit()
+
+    def _after_commit(self) -> None:
+        """Once the batch is in the catalogue: its journal entries go, its jobs stop counting as in
+        flight (the --once end test reads both) and its events go out (a front end that reads the
+        catalogue on one finds it there)."""
+        self._journal.remove_many(self._journal_done)
+        with self.claim_lock:
+            self.in_flight -= self._settled
+        events = self._later
+        self._journal_done, self._settled, self._later = [], 0, []
+        for ev in events:
+            self._emit(ev)
 
     def _write_member(self, member: str, result: TagResult, edits: PersonEdits) -> Written:
         """Write one file's metadata (a person's edits winning) and read back what the catalogue
@@ -418,7 +437,7 @@ class Worker:
             self.done += 1
             self.completed_at.append(time.monotonic())
             tags = tuple(t.path for t in w.result.tags)
-            self._emit(FileTagged(w.path, w.result.caption, tags, it.reuse is not None))
+            self._later.append(FileTagged(w.path, w.result.caption, tags, it.reuse is not None))
         if errors:
             self._fail(cat, it, errors[0].error or "", members=[w.path for w in errors])
             return
@@ -427,13 +446,12 @@ class Worker:
             for job in it.jobs:
                 cat.enqueue(job.path, reason="changed")
         if it.content_hash:
-            self._journal.remove(it.primary, it.content_hash)
+            self._journal_done.append((it.primary, it.content_hash))
 
     def _finish(self, cat: Any, it: WorkItem) -> None:
         for job in it.jobs:
             cat.finish_job(job.id)
-        with self.claim_lock:
-            self.in_flight -= len(it.jobs)
+        self._settled += len(it.jobs)
 
     def _fail(self, cat: Any, it: WorkItem, error: str, members: list[str] | None = None) -> None:
         for m in members if members is not None else (it.members or [it.primary]):
@@ -446,6 +464,5 @@ class Worker:
             will_retry = will_retry or job.attempts + 1 < self.config.max_attempts
         if not will_retry:  # count files that failed for good, not attempts
             self.failed += 1
-        with self.claim_lock:
-            self.in_flight -= len(it.jobs)
-        self._emit(FileFailed(it.primary, error, will_retry, wait if will_retry else 0.0))
+        self._settled += len(it.jobs)
+        self._later.append(FileFailed(it.primary, error, will_retry, wait if will_retry else 0.0))
