@@ -132,13 +132,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--modes", default="embed,sidecar", help="comma-separated write modes (embed, sidecar, both, none)")
     ap.add_argument("--model-ms", type=float, default=0.0,
                     help="the stub model takes this long per image on an 'accelerator' (0: instant)")
+    ap.add_argument("--fsync-ms", type=float, default=0.0,
+                    help="every fsync also waits this long, as on a hard disk or a network share (0: the real disk)")
     ap.add_argument("--copies", action="store_true",
                     help="then time a backup copy of the tagged folder (each file a twin of a tagged one)")
     ap.add_argument("--save", action="store_true", help="also write benchmarks/results/pipeline-<date>.txt")
     args = ap.parse_args(argv)
+    if args.fsync_ms:
+        real_fsync = os.fsync
+
+        def slow_fsync(fd: int) -> None:
+            real_fsync(fd)
+            time.sleep(args.fsync_ms / 1000)
+
+        os.fsync = slow_fsync
     w, h = (int(x) for x in args.size.lower().split("x"))
     lines = []
     model_text = f"{args.model_ms:g} ms/image + BLIP-2 preprocessing" if args.model_ms else "instant"
+    if args.fsync_ms:
+        model_text += f"; every fsync {args.fsync_ms:g} ms longer"
     with tempfile.TemporaryDirectory(prefix="autotagger-bench-") as tmp:
         work = Path(tmp)
         nbytes = make_sources(work / "src", args.files, (w, h))

@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import threading
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -42,10 +43,11 @@ Key = tuple[str, str]  # (path, metadata-blind content hash)
 
 
 class Journal:
-    """Not thread-safe: the worker's model thread alone saves and removes; ``load`` is a lookup in
-    memory (the files are read once, when it is made)."""
+    """Thread-safe (the worker's loader loads, its model thread saves, its finish thread removes);
+    ``load`` is a lookup in memory (the files are read once, when it is made)."""
 
     def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self._lock = threading.RLock()
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self._results: dict[Key, TagResult] = {}
@@ -81,6 +83,10 @@ class Journal:
             return
         target = self.folder / f"batch-{uuid.uuid4().hex}.json"
         _write_durably(target, [(p, h, r) for p, h, r in rows])
+        with self._lock:
+            self._took(rows, target)
+
+    def _took(self, rows: list[tuple[str, str, TagResult]], target: Path) -> None:
         older: set[Path] = set()  # files holding an earlier result for one of these photos
         for path, h, result in rows:
             key = (path, h)
@@ -95,18 +101,20 @@ class Journal:
         self.save_many([(path, content_hash, result)])
 
     def load(self, path: str, content_hash: str) -> TagResult | None:
-        return self._results.get((path, content_hash))
+        with self._lock:
+            return self._results.get((path, content_hash))
 
     def remove_many(self, keys: Iterable[Key]) -> None:
         """These jobs are done: their results leave; files left with none are deleted, files left with
         some are written again with those only (so a stale result never comes back after a restart)."""
-        touched: set[Path] = set()
-        for key in keys:
-            file = self._file_of.get(key)
-            if file is not None:
-                self._forget(key)
-                touched.add(file)
-        self._rewrite(touched)
+        with self._lock:
+            touched: set[Path] = set()
+            for key in keys:
+                file = self._file_of.get(key)
+                if file is not None:
+                    self._forget(key)
+                    touched.add(file)
+            self._rewrite(touched)
 
     def _rewrite(self, files: set[Path]) -> None:
         """Files that lost results: deleted when none is left, else written again with the rest."""

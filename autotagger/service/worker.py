@@ -52,6 +52,26 @@ def asked_again(jobs: list[Any]) -> bool:
     return any(getattr(j, "reason", "") == RETAG for j in jobs)
 
 
+@dataclasses.dataclass
+class _Finishing:
+    """A batch through the model, its files being written: what the finish thread records."""
+
+    batch: list[WorkItem]
+    results: dict[int, TagResult]  # id(item) -> the model's result, for the items it saw
+    writes: dict[int, list[concurrent.futures.Future[Written]]]
+
+
+def _put_while(q: queue.Queue[Any], item: Any, consumer: threading.Thread) -> None:
+    """Put, waiting for room as long as ``consumer`` (the thread that takes from ``q``) is alive."""
+    while True:
+        try:
+            q.put(item, timeout=0.2)
+            return
+        except queue.Full:
+            if not consumer.is_alive():
+                return
+
+
 class Worker:
     def __init__(
         self,
@@ -85,12 +105,16 @@ class Worker:
         self._threads: list[threading.Thread] = []
         self.fatal: str | None = None
         self._write_pool: concurrent.futures.ThreadPoolExecutor
+        # model thread -> finish thread: a batch whose files are being written, to be recorded; one
+        # waits there while the next runs through the model
+        self._finishing: queue.Queue[_Finishing | None] = queue.Queue(maxsize=1)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
         loader = threading.Thread(target=self._guard(self._load_loop), name="autotagger-loader", daemon=True)
         model = threading.Thread(target=self._guard(self._model_loop), name="autotagger-model", daemon=True)
-        self._threads = [loader, model]
+        finish = threading.Thread(target=self._guard(self._finish_loop), name="autotagger-finish", daemon=True)
+        self._threads = [loader, model, finish]
         for t in self._threads:
             t.start()
 
@@ -163,13 +187,8 @@ class Worker:
             cat.close()
 
     def _put_sentinel(self) -> None:
-        while True:
-            try:
-                self._batches.put(None, timeout=0.2)
-                return
-            except queue.Full:
-                if not any(t.is_alive() for t in self._threads[1:]):
-                    return
+        _put_while(self._batches, None, self._threads[1])
+
 
     def _claim(self, cat: Any) -> list[Any]:
         limit = self.model_batch or 8  # 0 = the tagger's own choice, known once it is loaded
@@ -273,7 +292,22 @@ class Worker:
                     continue
                 self._process(cat, batch)
         finally:
+            _put_while(self._finishing, None, self._threads[2])  # what was handed over is finished
+            self._threads[2].join()
             self._write_pool.shutdown(wait=True)
+            cat.close()
+
+    def _finish_loop(self) -> None:
+        from autotagger.catalog import Catalog
+
+        cat = Catalog(self.config.catalog_path)
+        try:
+            while True:
+                handed = self._finishing.get()
+                if handed is None:
+                    break
+                self._record_batch(cat, handed)
+        finally:
             cat.close()
 
     def _load_tagger(self) -> Any:
@@ -368,15 +402,20 @@ class Worker:
                 writes[id(it)] = [
                     self._write_pool.submit(self._write_member, m, result, person_edits(cat, m)) for m in it.members
                 ]
-        written = {i: [f.result() for f in fs] for i, fs in writes.items()}  # before the catalogue is locked
-        with cat.transaction():  # the batch recorded in one commit
-            for it in batch:
+        # the finish thread waits for the writes and records them while the next batch runs
+        _put_while(self._finishing, _Finishing(batch, results, writes), self._threads[2])
+
+    def _record_batch(self, cat: Any, handed: _Finishing) -> None:
+        """On the finish thread: wait for the batch's files, then record it all in one commit."""
+        written = {i: [f.result() for f in fs] for i, fs in handed.writes.items()}  # before the catalogue is locked
+        with cat.transaction():
+            for it in handed.batch:
                 if it.skip:
                     self._finish(cat, it)
                 elif it.error is not None:
                     self._fail(cat, it, it.error)
                 elif id(it) not in written:
-                    result = it.reuse if it.reuse is not None else results[id(it)]
+                    result = it.reuse if it.reuse is not None else handed.results[id(it)]
                     self._fail(cat, it, f"{it.primary}: {result.error}")
                 else:
                     self._record(cat, it, written[id(it)])
