@@ -1,15 +1,18 @@
 """The worker: claim a batch of jobs, decode on a thread pool ahead of the model, run the engine, write
-the metadata, record in the catalogue, finish the job.
+the metadata, record in the catalogue, finish the jobs.
 
-Crash safety, in order: (1) the model's result goes to the journal (fsynced); (2) the file is written
-(temp + atomic replace, by autotagger.metadata); (3) the catalogue records the result with the file's
-post-write size/mtime/hash; (4) the job is finished; (5) the journal entry goes. A crash anywhere leaves
-the job claimed; on restart it goes back to pending and is claimed again, and then: after (3) the
-catalogue already matches the disk, so the job just finishes; after (1) the journal's result is applied
-without running the model. Writing is idempotent (our tags are replaced, never appended).
+Crash safety, in order: (1) the batch's results go to the journal (one file, fsynced); (2) the files
+are written (temp + atomic replace, by autotagger.metadata); (3) one commit records the results with
+each file's post-write size/mtime/hash and finishes the jobs; (4) the journal entries go. A crash
+anywhere leaves the jobs claimed; on restart they go back to pending and are claimed again, and then:
+after (3) the catalogue already matches the disk, so a job just finishes; after (1) the journal's
+result is applied without running the model. Writing is idempotent (our tags are replaced, never
+appended).
 
 Threads: a loader thread claims and decodes (its own Catalog), puts batches on a bounded queue, a None
-sentinel ends it; the model thread runs the engine and records (its own Catalog).
+sentinel ends it; the model thread runs the engine, journals and hands the files to the write pool;
+the finish thread (recorder.py, its own Catalog) waits for the writes and records, while the model
+runs the next batch.
 """
 
 from __future__ import annotations
@@ -21,22 +24,20 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from autotagger.engine.base import is_oom
-from autotagger.service.events import Event, FileFailed, FileTagged, Notice
+from autotagger.service.events import Event, Notice
 from autotagger.service.items import (
     WorkerConfig,
     WorkItem,
     Written,
     empty_cuda_cache,
     one_line,
-    probe_info,
-    retry_delay,
 )
 from autotagger.service.journal import Journal
-from autotagger.service.results import PersonEdits, metadata_for, person_edits, result_from_record, up_to_date
+from autotagger.service.recorder import Finishing, Recorder
+from autotagger.service.results import person_edits, result_from_record, up_to_date
 from autotagger.types import TagResult
 from autotagger.watch.files import group_key, is_candidate, primary_of
 from autotagger.watch.hashing import content_hash
@@ -50,15 +51,6 @@ RETAG = "retag"
 def asked_again(jobs: list[Any]) -> bool:
     """A person asked for these files to be tagged again: the model runs, whatever is known."""
     return any(getattr(j, "reason", "") == RETAG for j in jobs)
-
-
-@dataclasses.dataclass
-class _Finishing:
-    """A batch through the model, its files being written: what the finish thread records."""
-
-    batch: list[WorkItem]
-    results: dict[int, TagResult]  # id(item) -> the model's result, for the items it saw
-    writes: dict[int, list[concurrent.futures.Future[Written]]]
 
 
 def _put_while(q: queue.Queue[Any], item: Any, consumer: threading.Thread) -> None:
@@ -90,24 +82,18 @@ class Worker:
         self.resume_event.set()
         self.claim_lock = threading.Lock()  # held while jobs are claimed and counted in flight
         self.in_flight = 0
-        self.done = 0
-        self.failed = 0
         self.model_calls = 0
         self.current_file = ""
-        self.completed_at: list[float] = []
         self.model_batch = config.batch_size
         self._batches: queue.Queue[list[WorkItem] | None] = queue.Queue(maxsize=config.prefetch_batches)
         self._journal = Journal(config.journal_dir)
-        # what a batch's recording leaves for after its commit: events, jobs settled, journal entries done
-        self._later: list[Event] = []
-        self._settled = 0
-        self._journal_done: list[tuple[str, str]] = []
+        self.recorder = Recorder(config, self._journal, emit, own_write, self._settle)
         self._threads: list[threading.Thread] = []
         self.fatal: str | None = None
         self._write_pool: concurrent.futures.ThreadPoolExecutor
         # model thread -> finish thread: a batch whose files are being written, to be recorded; one
         # waits there while the next runs through the model
-        self._finishing: queue.Queue[_Finishing | None] = queue.Queue(maxsize=1)
+        self._finishing: queue.Queue[Finishing | None] = queue.Queue(maxsize=1)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -152,9 +138,22 @@ class Worker:
     def paused(self) -> bool:
         return not self.resume_event.is_set()
 
+    @property
+    def done(self) -> int:
+        return self.recorder.done
+
+    @property
+    def failed(self) -> int:
+        return self.recorder.failed
+
+    def _settle(self, jobs: int) -> None:
+        """The recorder has committed ``jobs`` jobs: they are no longer in flight."""
+        with self.claim_lock:
+            self.in_flight -= jobs
+
     def rate(self, window: float = 10.0) -> float:
         now = time.monotonic()
-        recent = [t for t in self.completed_at[-1000:] if now - t <= window]
+        recent = [t for t in self.recorder.completed_at[-1000:] if now - t <= window]
         if len(recent) < 2:
             return 0.0
         return len(recent) / max(now - recent[0], 1e-3)
@@ -306,7 +305,7 @@ class Worker:
                 handed = self._finishing.get()
                 if handed is None:
                     break
-                self._record_batch(cat, handed)
+                self.recorder.record_batch(cat, handed)
         finally:
             cat.close()
 
@@ -400,108 +399,8 @@ class Worker:
             result = it.reuse if it.reuse is not None else results[id(it)]
             if result.ok:
                 writes[id(it)] = [
-                    self._write_pool.submit(self._write_member, m, result, person_edits(cat, m)) for m in it.members
+                    self._write_pool.submit(self.recorder.write_member, m, result, person_edits(cat, m))
+                    for m in it.members
                 ]
         # the finish thread waits for the writes and records them while the next batch runs
-        _put_while(self._finishing, _Finishing(batch, results, writes), self._threads[2])
-
-    def _record_batch(self, cat: Any, handed: _Finishing) -> None:
-        """On the finish thread: wait for the batch's files, then record it all in one commit."""
-        written = {i: [f.result() for f in fs] for i, fs in handed.writes.items()}  # before the catalogue is locked
-        with cat.transaction():
-            for it in handed.batch:
-                if it.skip:
-                    self._finish(cat, it)
-                elif it.error is not None:
-                    self._fail(cat, it, it.error)
-                elif id(it) not in written:
-                    result = it.reuse if it.reuse is not None else handed.results[id(it)]
-                    self._fail(cat, it, f"{it.primary}: {result.error}")
-                else:
-                    self._record(cat, it, written[id(it)])
-        self._after_commit()
-
-    def _after_commit(self) -> None:
-        """Once the batch is in the catalogue: its journal entries go, its jobs stop counting as in
-        flight (the --once end test reads both) and its events go out (a front end that reads the
-        catalogue on one finds it there)."""
-        self._journal.remove_many(self._journal_done)
-        with self.claim_lock:
-            self.in_flight -= self._settled
-        events = self._later
-        self._journal_done, self._settled, self._later = [], 0, []
-        for ev in events:
-            self._emit(ev)
-
-    def _write_member(self, member: str, result: TagResult, edits: PersonEdits) -> Written:
-        """Write one file's metadata (a person's edits winning) and read back what the catalogue
-        needs. No catalogue here: runs on the write pool."""
-        from autotagger.metadata import FileChangedError, MetadataError, write_metadata
-
-        self.current_file = member
-        mine = dataclasses.replace(result, path=member)
-        try:
-            if self.config.write_mode != "none":
-                write_metadata(
-                    Path(member),
-                    metadata_for(mine, edits),
-                    mode=self.config.write_mode,
-                    sidecar_name=self.config.sidecar_name,
-                    keep_backup=self.config.keep_backup,
-                )
-            st = FileStat.of(os.stat(member))
-            self._own_write(member, st)
-            return Written(member, mine, st, content_hash(member), probe_info(member))
-        except FileChangedError:
-            return Written(member, mine, changed=True)
-        except (MetadataError, OSError) as exc:
-            msg = one_line(exc)
-            return Written(member, mine, error=msg if member in msg else f"{member}: {msg}")
-
-    def _record(self, cat: Any, it: WorkItem, written: list[Written]) -> None:
-        errors = [w for w in written if w.error]
-        for w in written:
-            if w.error or w.changed or w.stat is None:
-                continue
-            cat.record_result(
-                w.result,
-                size=w.stat.size,
-                mtime=w.stat.mtime,
-                content_hash=w.content_hash,
-                width=w.info.get("width"),
-                height=w.info.get("height"),
-                captured_at=w.info.get("captured_at"),
-                camera=w.info.get("camera"),
-            )
-            self.done += 1
-            self.completed_at.append(time.monotonic())
-            tags = tuple(t.path for t in w.result.tags)
-            self._later.append(FileTagged(w.path, w.result.caption, tags, it.reuse is not None))
-        if errors:
-            self._fail(cat, it, errors[0].error or "", members=[w.path for w in errors])
-            return
-        self._finish(cat, it)
-        if any(w.changed for w in written):  # the file changed under us: look at it again once it settles
-            for job in it.jobs:
-                cat.enqueue(job.path, reason="changed")
-        if it.content_hash:
-            self._journal_done.append((it.primary, it.content_hash))
-
-    def _finish(self, cat: Any, it: WorkItem) -> None:
-        for job in it.jobs:
-            cat.finish_job(job.id)
-        self._settled += len(it.jobs)
-
-    def _fail(self, cat: Any, it: WorkItem, error: str, members: list[str] | None = None) -> None:
-        for m in members if members is not None else (it.members or [it.primary]):
-            if os.path.exists(m):  # the catalogue keeps the reason; its path is the row's own
-                cat.record_failure(m, error[len(m) + 2 :] if error.startswith(m + ": ") else error)
-        will_retry, wait = False, 0.0
-        for job in it.jobs:
-            wait = retry_delay(self.config.retry_delays, job.attempts + 1)
-            cat.fail_job(job.id, error, max_attempts=self.config.max_attempts, retry_in=wait)
-            will_retry = will_retry or job.attempts + 1 < self.config.max_attempts
-        if not will_retry:  # count files that failed for good, not attempts
-            self.failed += 1
-        self._settled += len(it.jobs)
-        self._later.append(FileFailed(it.primary, error, will_retry, wait if will_retry else 0.0))
+        _put_while(self._finishing, Finishing(batch, results, writes), self._threads[2])

@@ -1,0 +1,155 @@
+"""The worker's second half: write a batch's files (on the write pool), then record the batch in the
+catalogue in one commit (on the finish thread), so that the model runs the next batch meanwhile.
+
+After the commit, and only then: the journal entries of the batch go, its jobs stop counting as in
+flight, and its events go out. See worker.py for the order that makes a crash safe.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from autotagger.service.events import Event, FileFailed, FileTagged
+from autotagger.service.items import WorkerConfig, WorkItem, Written, one_line, probe_info, retry_delay
+from autotagger.service.journal import Journal
+from autotagger.service.results import PersonEdits, metadata_for
+from autotagger.types import TagResult
+from autotagger.watch.hashing import content_hash
+from autotagger.watch.settle import FileStat
+
+
+@dataclasses.dataclass
+class Finishing:
+    """A batch through the model, its files being written: what the finish thread records."""
+
+    batch: list[WorkItem]
+    results: dict[int, TagResult]  # id(item) -> the model's result, for the items it saw
+    writes: dict[int, list[concurrent.futures.Future[Written]]]
+
+
+class Recorder:
+    def __init__(
+        self,
+        config: WorkerConfig,
+        journal: Journal,
+        emit: Callable[[Event], None],
+        own_write: Callable[[str, FileStat], None],
+        settle: Callable[[int], None],
+    ) -> None:
+        self.config = config
+        self._journal = journal
+        self._emit = emit
+        self._own_write = own_write
+        self._settle = settle  # jobs committed: no longer in flight
+        self.done = 0
+        self.failed = 0  # files that failed for good (not attempts)
+        self.completed_at: list[float] = []
+        # what a batch's recording leaves for after its commit: events, jobs settled, journal entries done
+        self._later: list[Event] = []
+        self._settled = 0
+        self._journal_done: list[tuple[str, str]] = []
+
+    def record_batch(self, cat: Any, handed: Finishing) -> None:
+        """On the finish thread: wait for the batch's files, then record it all in one commit."""
+        written = {i: [f.result() for f in fs] for i, fs in handed.writes.items()}  # before the catalogue is locked
+        with cat.transaction():
+            for it in handed.batch:
+                if it.skip:
+                    self._finish(cat, it)
+                elif it.error is not None:
+                    self._fail(cat, it, it.error)
+                elif id(it) not in written:
+                    result = it.reuse if it.reuse is not None else handed.results[id(it)]
+                    self._fail(cat, it, f"{it.primary}: {result.error}")
+                else:
+                    self._record(cat, it, written[id(it)])
+        self._after_commit()
+
+    def _after_commit(self) -> None:
+        """Once the batch is in the catalogue: its journal entries go, its jobs stop counting as in
+        flight (the --once end test reads both) and its events go out (a front end that reads the
+        catalogue on one finds it there)."""
+        self._journal.remove_many(self._journal_done)
+        self._settle(self._settled)
+        events = self._later
+        self._journal_done, self._settled, self._later = [], 0, []
+        for ev in events:
+            self._emit(ev)
+
+    def write_member(self, member: str, result: TagResult, edits: PersonEdits) -> Written:
+        """Write one file's metadata (a person's edits winning) and read back what the catalogue
+        needs. No catalogue here: runs on the write pool."""
+        from autotagger.metadata import FileChangedError, MetadataError, write_metadata
+
+        mine = dataclasses.replace(result, path=member)
+        try:
+            if self.config.write_mode != "none":
+                write_metadata(
+                    Path(member),
+                    metadata_for(mine, edits),
+                    mode=self.config.write_mode,
+                    sidecar_name=self.config.sidecar_name,
+                    keep_backup=self.config.keep_backup,
+                )
+            st = FileStat.of(os.stat(member))
+            self._own_write(member, st)
+            return Written(member, mine, st, content_hash(member), probe_info(member))
+        except FileChangedError:
+            return Written(member, mine, changed=True)
+        except (MetadataError, OSError) as exc:
+            msg = one_line(exc)
+            return Written(member, mine, error=msg if member in msg else f"{member}: {msg}")
+
+    def _record(self, cat: Any, it: WorkItem, written: list[Written]) -> None:
+        errors = [w for w in written if w.error]
+        for w in written:
+            if w.error or w.changed or w.stat is None:
+                continue
+            cat.record_result(
+                w.result,
+                size=w.stat.size,
+                mtime=w.stat.mtime,
+                content_hash=w.content_hash,
+                width=w.info.get("width"),
+                height=w.info.get("height"),
+                captured_at=w.info.get("captured_at"),
+                camera=w.info.get("camera"),
+            )
+            self.done += 1
+            self.completed_at.append(time.monotonic())
+            tags = tuple(t.path for t in w.result.tags)
+            self._later.append(FileTagged(w.path, w.result.caption, tags, it.reuse is not None))
+        if errors:
+            self._fail(cat, it, errors[0].error or "", members=[w.path for w in errors])
+            return
+        self._finish(cat, it)
+        if any(w.changed for w in written):  # the file changed under us: look at it again once it settles
+            for job in it.jobs:
+                cat.enqueue(job.path, reason="changed")
+        if it.content_hash:
+            self._journal_done.append((it.primary, it.content_hash))
+
+    def _finish(self, cat: Any, it: WorkItem) -> None:
+        for job in it.jobs:
+            cat.finish_job(job.id)
+        self._settled += len(it.jobs)
+
+    def _fail(self, cat: Any, it: WorkItem, error: str, members: list[str] | None = None) -> None:
+        for m in members if members is not None else (it.members or [it.primary]):
+            if os.path.exists(m):  # the catalogue keeps the reason; its path is the row's own
+                cat.record_failure(m, error[len(m) + 2 :] if error.startswith(m + ": ") else error)
+        will_retry, wait = False, 0.0
+        for job in it.jobs:
+            wait = retry_delay(self.config.retry_delays, job.attempts + 1)
+            cat.fail_job(job.id, error, max_attempts=self.config.max_attempts, retry_in=wait)
+            will_retry = will_retry or job.attempts + 1 < self.config.max_attempts
+        if not will_retry:  # count files that failed for good, not attempts
+            self.failed += 1
+        self._settled += len(it.jobs)
+        self._later.append(FileFailed(it.primary, error, will_retry, wait if will_retry else 0.0))
