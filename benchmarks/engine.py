@@ -6,7 +6,9 @@ of realistic size, and times in one run, on the same images, prompts and greedy 
      (the image opened with Pillow at full size, as the BLIP-2 docs do);
   2. plain batched: all images x prompts through `generate` at once (one call for the caption
      rows, one for the question rows: they have different token budgets);
-  3. engine: `autotagger` from file paths to results, decoding included.
+  3. engine: `autotagger` from file paths to results, decoding included;
+  4. with --service: the service (`autotagger watch --once`) over the photos with the same tagger,
+     from the queue to metadata embedded in the files and recorded in a catalogue.
 Random weights never stop on EOS, so EOS is switched off and every prompt runs its fixed budget:
 caption --caption-tokens (20), open questions --open-tokens (4); (1) and (2) *generate*
 --open-tokens for each closed question, the engine scores the answers instead (reported apart).
@@ -170,6 +172,24 @@ def decode_alone(paths: list[str], tagger: Any, workers: int) -> float:
     return took
 
 
+def service_once(work: Path, paths: list[str], tagger: Any, batch: int, workers: int) -> int:
+    """``autotagger watch --once`` on the photos' folder with the loaded tagger, writing the metadata
+    into the files (embed); returns how many failed."""
+    from autotagger.service.service import Service, ServiceOptions
+
+    opts = ServiceOptions(
+        catalog_path=str(work / "service-catalog.sqlite3"),
+        folders=[os.path.dirname(paths[0])],
+        once=True,
+        write_mode="embed",
+        settle_seconds=0.0,
+        batch_size=batch,
+        fill_wait=0.0,
+        loader_threads=workers,
+    )
+    return Service(opts, lambda: tagger).run()
+
+
 def sync(device: str) -> None:
     if device.startswith("cuda"):
         torch.cuda.synchronize()
@@ -245,6 +265,9 @@ def main() -> int:
     ap.add_argument("--plain-images", type=int, default=None,
                     help="time (2) on the first K images only (it preprocesses every image once per prompt)")
     ap.add_argument("--engine-only", action="store_true", help="skip (1) and (2): time the engine alone")
+    ap.add_argument("--service", action="store_true",
+                    help="last, also time the service on the photos (autotagger watch --once: queue, decode, "
+                         "engine, embed the metadata, catalogue), the photographer's whole path")
     ap.add_argument("--quantize", choices=["none", "8bit", "4bit"], default="none",
                     help="bitsandbytes for the language model (CUDA only); implies --via-pretrained")
     ap.add_argument("--via-pretrained", action="store_true",
@@ -455,6 +478,12 @@ def _bench(args: argparse.Namespace, work: Path) -> int:
         t2, _, mem2 = timed(lambda: plain_batched(model, proc, paths[:kp], gen_prompts + closed_prompts, args.device))
         rows.insert(1, ("2 plain batched generate", kp / t2, mem2))
         done(rows[1][0], kp, t2, mem2)
+
+    if args.service:
+        ts, failed, mem4 = timed(lambda: service_once(work, paths, tagger, batch, workers))
+        assert failed == 0, f"the service failed {failed} photos"
+        rows.append(("4 service (embed + catalogue)", args.images / ts, mem4))
+        done(rows[-1][0], args.images, ts, mem4)
 
     print(f"{'method':34s} {'images/s':>10s} {'peak GiB':>9s}")
     for name, rate, mem in rows:

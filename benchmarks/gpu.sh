@@ -85,7 +85,8 @@ CAPPED=(--memory-cap 6 --engine-only --images 64 --dtype float16 --batch-size 8 
 # preprocessing alone reach on its threads, the most the CPU side can feed the GPU.
 # (2) plain batched generate preprocesses every image once per prompt (10 per image, on one CPU
 # core, ~0.1-0.2 s for a 12 MP photo): on all 256 photos that alone is minutes, so it gets 16.
-step main 190 "${OPT[@]}" --images 256 --documented-images 8 --plain-images 16 --dtype bfloat16
+# --service last: the photographer's whole path (queue, decode, engine, embed, catalogue) on the same photos.
+step main 190 "${OPT[@]}" --images 256 --documented-images 8 --plain-images 16 --dtype bfloat16 --service
 # The engine alone with the dynamic cache (no CUDA graphs), to set against main's engine row (auto: graphs).
 step decode-dynamic 60 "${OPT[@]}" --images 128 --engine-only --decode dynamic --dtype bfloat16
 # Batches of 128 against main's 64 (the cap of the automatic batch size): does the cap leave speed behind?
@@ -103,7 +104,7 @@ for i in "${!NAMES[@]}"; do
     echo "--- ${NAMES[i]}: $(status_of "${RCS[i]}" "$f") (rc ${RCS[i]}, ${TOOK[i]}s)"
     [ -f "$f" ] || continue
     if grep -q '^method' "$f"; then  # the table is there: its rows, not the progress lines
-        grep -E '^[123] |images/s|ratio|equal|peak|weights|does not fit|# failed' "$f" | grep -v '^# done'
+        grep -E '^[1234] |images/s|ratio|equal|peak|weights|does not fit|# failed' "$f" | grep -v '^# done'
     else  # killed before the table: what had finished
         grep -E 'images/s|ratio|equal|peak|weights|does not fit|# failed' "$f"
     fi
