@@ -230,6 +230,7 @@ class Service:
             self.watcher = FolderWatcher(recursive=opts.recursive, poll=opts.poll)
             self.watcher.start(self.folders)
         summary = ingest.reconcile(self.folders, opts.recursive)
+        self.worker.wake()
         crowded = self.watcher.too_many_folders(summary.folders) if self.watcher is not None else None
         if crowded:
             self._emit(Notice("warning", crowded))
@@ -290,11 +291,14 @@ class Service:
                 except queue.Empty:
                     break
                 own[p] = st
-            for path, st in settle.ready():
+            ready = settle.ready()
+            for path, st in ready:
                 if own.get(path) == st:
                     continue  # our own metadata write
                 if not self._survive(path, ingest.consider, path, st, "new"):
                     next_reconcile = min(next_reconcile, time.monotonic() + RESCAN_AFTER_ERROR)
+            if ready:
+                self.worker.wake()
             now = time.monotonic()
             for path, t in list(deletes.items()):
                 if now - t >= delete_delay:
@@ -312,6 +316,7 @@ class Service:
                         next_reconcile = now
             if now >= next_reconcile:
                 ok = self._survive("scan", ingest.reconcile, self.folders, opts.recursive)
+                self.worker.wake()
                 next_reconcile = now + (opts.reconcile_every if ok else RESCAN_AFTER_ERROR)
             if len(own) > 10000:
                 own.clear()

@@ -78,6 +78,7 @@ class Worker:
         self._own_write = own_write
         self.tagger: Any = None
         self.stop_event = threading.Event()
+        self._wake = threading.Event()  # jobs were queued: claim now, not at the next idle poll
         self.resume_event = threading.Event()
         self.resume_event.set()
         self.claim_lock = threading.Lock()  # held while jobs are claimed and counted in flight
@@ -116,8 +117,13 @@ class Worker:
 
         return run
 
+    def wake(self) -> None:
+        """Jobs were just queued (by the service's scan or a settled file): look at once."""
+        self._wake.set()
+
     def stop(self) -> None:
         self.stop_event.set()
+        self._wake.set()
         self.resume_event.set()
 
     def join(self, timeout: float | None = None) -> None:
@@ -171,7 +177,8 @@ class Worker:
                     continue
                 jobs = self._claim(cat)
                 if not jobs:
-                    self.stop_event.wait(self.config.idle_wait)
+                    self._wake.wait(self.config.idle_wait)
+                    self._wake.clear()
                     continue
                 items = self._prepare(cat, jobs, pool)
                 while not self.stop_event.is_set():
