@@ -206,6 +206,10 @@ class PollingLink(ServiceLink):
         self._timer.stop()
 
 
+#: How many of the service's warnings the status bar keeps (newest last).
+KEEP_WARNINGS = 50
+
+
 class StatusBar(QStatusBar):
     pauseToggled = Signal(bool)  # True = pause asked
     failedClicked = Signal()
@@ -226,14 +230,41 @@ class StatusBar(QStatusBar):
         self.failed.setFlat(True)
         self.failed.setVisible(False)
         self.failed.clicked.connect(self.failedClicked)
+        # the service's warnings (a photo it cannot take, a folder unplugged, the inotify limit...)
+        self.warnings: list[str] = []
+        self.warned = QPushButton("")
+        self.warned.setFlat(True)
+        self.warned.setVisible(False)
+        self.warned.clicked.connect(self._show_warnings)
         self.pause = QPushButton("Pause")
         self.pause.setCheckable(True)
         self.pause.setEnabled(False)
         self.pause.toggled.connect(self._toggled)
         self.addWidget(self.count)
         self.addWidget(self.current, 1)
-        for w in (self.progress, self.queue, self.rate, self.device, self.failed, self.pause):
+        for w in (self.progress, self.queue, self.rate, self.device, self.warned, self.failed, self.pause):
             self.addPermanentWidget(w)
+
+    def add_warning(self, message: str) -> None:
+        self.warnings = [*self.warnings, message][-KEEP_WARNINGS:]
+        n = len(self.warnings)
+        self.warned.setText(f"{n} warning{'s' if n != 1 else ''}…")
+        self.warned.setToolTip("\n".join(self.warnings[-5:]))
+        self.warned.setVisible(True)
+
+    def _show_warnings(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        box = QMessageBox(QMessageBox.Icon.Warning, "autotagger: warnings",
+                          f"The tagger said, newest last ({len(self.warnings)}):", parent=self)
+        box.setDetailedText("\n".join(self.warnings))
+        box.setInformativeText(self.warnings[-1] if self.warnings else "")
+        clear = box.addButton("Clear", QMessageBox.ButtonRole.ResetRole)
+        box.addButton(QMessageBox.StandardButton.Close)
+        box.exec()
+        if box.clickedButton() is clear:
+            self.warnings = []
+            self.warned.setVisible(False)
 
     def _toggled(self, on: bool) -> None:
         self.pause.setText("Resume" if on else "Pause")

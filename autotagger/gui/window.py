@@ -163,6 +163,9 @@ class MainWindow(QMainWindow):
         self.link: ServiceLink | None = link_factory(self.reader) if link_factory else None
         if self.link is not None:
             self.link.changed.connect(self._service_changed)
+            events = getattr(self.link, "serviceEvent", None)  # a service in this process: its warnings too
+            if events is not None:
+                events.connect(self._service_event)
             self.status.pauseToggled.connect(lambda on: self.link.pause() if on else self.link.resume())
             self._service_changed(self.link.state)
 
@@ -322,6 +325,10 @@ class MainWindow(QMainWindow):
         if state.done != self._last_done and self._last_done >= 0:
             self.refresh_side()  # new tags came in
         self._last_done = state.done
+
+    def _service_event(self, ev: object) -> None:
+        if type(ev).__name__ == "Notice" and getattr(ev, "level", "") in ("warning", "error"):
+            self.status.add_warning(str(getattr(ev, "message", "")))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.keep_running_in_tray:

@@ -64,3 +64,34 @@ def test_pause_stops_the_worker_and_resume_restarts_it(qtbot, demo: Demo, tmp_pa
         runner.join(20)
         win.shutdown()
     assert not runner.is_alive()
+
+
+def test_the_services_warnings_show_in_the_status_bar(qtbot, demo: Demo, tmp_path: Path) -> None:
+    import os
+
+    from autotagger.gui.app import catalog_opener
+    from autotagger.gui.window import MainWindow
+    from autotagger.service.service import Service, ServiceOptions
+
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    with open(os.path.join(os.fsencode(incoming), b"caf\xe9.jpg"), "wb") as f:
+        f.write(b"x")
+    service = Service(ServiceOptions(catalog_path=str(demo.catalog), folders=[str(incoming)], settle_seconds=0.0,
+                                     state_every=0.1, min_size=16), FakeTagger)
+    win = MainWindow(demo.settings, demo.config, catalog_opener(demo.catalog), tmp_path / "thumbs",
+                     link_factory=lambda _c: InProcessLink(service))
+    qtbot.addWidget(win)
+    win.show()
+    runner = threading.Thread(target=service.run, daemon=True)
+    runner.start()
+    try:
+        qtbot.waitUntil(lambda: win.status.warned.isVisible(), timeout=10000)
+        assert win.status.warned.text() == "1 warning…"
+        assert win.status.warnings == [f"{incoming}/caf\\xe9.jpg: file name is not valid UTF-8 (rename it to have it tagged)"]
+        assert "not valid UTF-8" in win.status.warned.toolTip()
+    finally:
+        service.stop()
+        runner.join(20)
+        win.shutdown()
+    assert not runner.is_alive()
