@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from autotagger.types import TagResult
@@ -42,6 +43,25 @@ class Written:
     info: dict[str, Any] = field(default_factory=dict)
     changed: bool = False  # FileChangedError: the file changed while we worked; look again later
     error: str | None = None
+
+
+def write_and_read_back(
+    path: str, record: Any, *, write_mode: str, sidecar_name: str, keep_backup: bool
+) -> tuple[Any, FileStat, str, dict[str, Any]]:
+    """Write ``record`` (a MetadataRecord) into ``path`` or its sidecar (nothing for mode "none"), then
+    read back what the catalogue records: the write's outcome (None for "none"), the file's stat after
+    the write, its metadata-blind hash and its header facts. No catalogue here: any thread. Raises
+    MetadataError (FileChangedError: the file changed under us) or OSError."""
+    from autotagger.metadata import write_metadata
+    from autotagger.watch.hashing import content_hash
+
+    done = None
+    if write_mode != "none":
+        done = write_metadata(
+            Path(path), record, mode=write_mode, sidecar_name=sidecar_name, keep_backup=keep_backup
+        )
+    st = FileStat.of(os.stat(path))
+    return done, st, content_hash(path), probe_info(path)
 
 
 #: Seconds a failed file waits before its 2nd, 3rd... attempt (the last figure repeats): time for a

@@ -12,15 +12,20 @@ import dataclasses
 import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from autotagger.service.events import Event, FileFailed, FileTagged
-from autotagger.service.items import WorkerConfig, WorkItem, Written, one_line, probe_info, retry_delay
+from autotagger.service.items import (
+    WorkerConfig,
+    WorkItem,
+    Written,
+    one_line,
+    retry_delay,
+    write_and_read_back,
+)
 from autotagger.service.journal import Journal
 from autotagger.service.results import PersonEdits, metadata_for
 from autotagger.types import TagResult
-from autotagger.watch.hashing import content_hash
 from autotagger.watch.settle import FileStat
 
 
@@ -85,26 +90,22 @@ class Recorder:
     def write_member(self, member: str, result: TagResult, edits: PersonEdits) -> Written:
         """Write one file's metadata (a person's edits winning) and read back what the catalogue
         needs. No catalogue here: runs on the write pool."""
-        from autotagger.metadata import FileChangedError, MetadataError, write_metadata
+        from autotagger.metadata import FileChangedError, MetadataError
 
         mine = dataclasses.replace(result, path=member)
+        c = self.config
         try:
-            if self.config.write_mode != "none":
-                write_metadata(
-                    Path(member),
-                    metadata_for(mine, edits),
-                    mode=self.config.write_mode,
-                    sidecar_name=self.config.sidecar_name,
-                    keep_backup=self.config.keep_backup,
-                )
-            st = FileStat.of(os.stat(member))
-            self._own_write(member, st)
-            return Written(member, mine, st, content_hash(member), probe_info(member))
+            _, st, h, info = write_and_read_back(
+                member, metadata_for(mine, edits), write_mode=c.write_mode, sidecar_name=c.sidecar_name,
+                keep_backup=c.keep_backup,
+            )
         except FileChangedError:
             return Written(member, mine, changed=True)
         except (MetadataError, OSError) as exc:
             msg = one_line(exc)
             return Written(member, mine, error=msg if member in msg else f"{member}: {msg}")
+        self._own_write(member, st)
+        return Written(member, mine, st, h, info)
 
     def _record(self, cat: Any, it: WorkItem, written: list[Written]) -> None:
         errors = [w for w in written if w.error]

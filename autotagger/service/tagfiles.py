@@ -9,7 +9,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from autotagger.engine.base import Tagger
@@ -197,31 +196,26 @@ class ResultWriter:
 
     def _write(self, result: TagResult, edits: Any, before: Future[_Written] | None) -> _Written:
         """On the pool: no catalogue here."""
-        from autotagger.metadata import MetadataError, write_metadata
-        from autotagger.service.items import probe_info
+        from autotagger.metadata import MetadataError
+        from autotagger.service.items import write_and_read_back
         from autotagger.service.results import metadata_for
-        from autotagger.watch.hashing import content_hash
 
         if before is not None:
             before.result()  # submitted earlier, so already started: the pool runs tasks in order
         if not result.ok:
             return _Written(FileOutcome(result), None)
         try:
-            done = write_metadata(
-                Path(result.path), metadata_for(result, edits), mode=self.write_mode,
+            done, st, h, info = write_and_read_back(
+                result.path, metadata_for(result, edits), write_mode=self.write_mode,
                 sidecar_name=self.sidecar_name, keep_backup=self.keep_backup,
             )
-            st = os.stat(result.path)
         except (MetadataError, OSError) as exc:
             failed = replace(result, error=f"cannot write metadata: {' '.join(str(exc).split())}")
             return _Written(FileOutcome(failed), None)
-        try:
-            h: str | None = content_hash(result.path)
-        except OSError:
-            h = None
-        facts = {"size": st.st_size, "mtime": st.st_mtime, "content_hash": h, **probe_info(result.path)}
-        return _Written(FileOutcome(result, done.embedded, done.sidecar, tuple(done.warnings)), facts)
-
+        facts = {"size": st.size, "mtime": st.mtime, "content_hash": h, **info}
+        outcome = FileOutcome(result, bool(done and done.embedded), done.sidecar if done else None,
+                              tuple(done.warnings) if done else ())
+        return _Written(outcome, facts)
 
 
 def _record(catalog: Any, written: _Written) -> None:
