@@ -83,6 +83,13 @@ def bad_name(path: str) -> bool:
 BAD_NAME = "name is not valid UTF-8 (rename it to have it tagged)"
 
 
+def bad_name_photo(path: str) -> str | None:
+    """The one-line warning for a photo we would tag but for a name that is not UTF-8, else None."""
+    if bad_name(path) and not is_ignored_name(os.path.basename(path)) and ext_of(path) in IMAGE_EXTS:
+        return f"{printable(path)}: file {BAD_NAME}"
+    return None
+
+
 def printable(path: str) -> str:
     """``path`` for a message: bytes that are not UTF-8 shown as \\xNN."""
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace") if bad_name(path) else path

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from autotagger.watch.files import BAD_NAME, IMAGE_EXTS, bad_name, ext_of, is_candidate, printable
+from autotagger.watch.files import bad_name_photo, is_candidate
 
 INOTIFY_WATCHES = "/proc/sys/fs/inotify/max_user_watches"
 INOTIFY_LIMIT_HINT = (
@@ -49,8 +49,9 @@ class _Handler:
                     self._put(PathEvent("rescan", src))
             return
         arrived = dest if kind == "moved" else src if kind == "created" else ""
-        if arrived and bad_name(arrived) and ext_of(arrived) in IMAGE_EXTS:
-            self._put(PathEvent("error", f"{printable(arrived)}: file {BAD_NAME}"))
+        said = bad_name_photo(arrived) if arrived else None
+        if said:
+            self._put(PathEvent("error", said))
         if kind == "moved":
             if is_candidate(src):
                 self._put(PathEvent("deleted", src))

@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 
 from autotagger.watch.files import (
     BAD_NAME,
-    IMAGE_EXTS,
     bad_name,
-    ext_of,
+    bad_name_photo,
     is_candidate,
     is_ignored_name,
     printable,
@@ -65,10 +64,10 @@ def _walk(top: str, recursive: bool, follow: bool, seen: set[tuple[int, int]], r
             name = entry.name
             if is_ignored_name(name):
                 continue
-            if bad_name(name):
-                if entry.is_dir() or ext_of(name) in IMAGE_EXTS:  # a photo (or folder) we would have tagged
-                    what = "folder" if entry.is_dir() else "file"
-                    result.errors.append(f"{printable(entry.path)}: {what} {BAD_NAME}")
+            if bad_name(name):  # said for a photo or folder we would have looked at
+                said = f"{printable(entry.path)}: folder {BAD_NAME}" if entry.is_dir() else bad_name_photo(entry.path)
+                if said:
+                    result.errors.append(said)
                 continue
             try:
                 if entry.is_dir(follow_symlinks=follow):
