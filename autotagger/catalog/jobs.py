@@ -45,13 +45,6 @@ class JobsMixin(CatalogBase):
             ).fetchall()
         return sorted((Job(*r) for r in rows), key=lambda j: j.id)
 
-    def next_retry(self) -> float | None:
-        """When the first pending job that waits to be tried again is due (Unix time), or None."""
-        row = self._conn.execute(
-            "SELECT min(not_before) FROM jobs WHERE status = 'pending' AND not_before IS NOT NULL"
-        ).fetchone()
-        return None if row[0] is None else float(row[0])
-
     def finish_job(self, job_id: int) -> None:
         with self._write() as c:
             c.execute(

@@ -98,14 +98,14 @@ def test_a_failed_job_waits_before_it_is_claimed_again(tmp_path: Path) -> None:
         cat.fail_job(job.id, "truncated JPEG", max_attempts=3, retry_in=30.0)
         assert cat.get_job(jid).status == "pending" and cat.pending_count() == 1
         assert cat.claim_jobs(5) == [] and cat.claim_jobs(5, now=t0 + 29) == []
-        due = cat.next_retry()
+        due = cat.status().next_retry
         assert due is not None and t0 + 29 < due < time.time() + 31
         assert [j.id for j in cat.claim_jobs(5, now=t0 + 31)] == [jid]
         cat.fail_job(jid, "truncated JPEG", max_attempts=3, retry_in=30.0)
         assert cat.enqueue("/x.jpg", reason="changed") is None  # the file changed: due at once
-        assert cat.next_retry() is None and [j.id for j in cat.claim_jobs(5)] == [jid]
+        assert cat.status().next_retry is None and [j.id for j in cat.claim_jobs(5)] == [jid]
         cat.fail_job(jid, "boom", max_attempts=3, retry_in=60.0)
         assert cat.get_job(jid).status == "failed" and cat.retry_failed() == 1
         assert [j.id for j in cat.claim_jobs(5)] == [jid]  # "retry failed" means now
         cat.fail_job(other, "boom", max_attempts=3)  # no wait given: due at once
-        assert cat.next_retry() is None and [j.id for j in cat.claim_jobs(5)] == [other]
+        assert cat.status().next_retry is None and [j.id for j in cat.claim_jobs(5)] == [other]
