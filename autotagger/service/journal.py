@@ -97,9 +97,6 @@ class Journal:
             self._keys_in.setdefault(target, set()).add(key)
         self._rewrite(older)
 
-    def save(self, path: str, content_hash: str, result: TagResult) -> None:
-        self.save_many([(path, content_hash, result)])
-
     def load(self, path: str, content_hash: str) -> TagResult | None:
         with self._lock:
             return self._results.get((path, content_hash))
@@ -126,9 +123,6 @@ class Journal:
                     file.unlink()
             else:
                 _write_durably(file, [(p, h, self._results[(p, h)]) for p, h in sorted(left)])
-
-    def remove(self, path: str, content_hash: str) -> None:
-        self.remove_many([(path, content_hash)])
 
     def _forget(self, key: Key) -> None:
         file = self._file_of.pop(key, None)

@@ -26,7 +26,7 @@ def test_a_batch_is_one_file_and_leaves_when_its_jobs_are_done(tmp_path: Path) -
     assert len(j) == 1 and j.load("/p/a.jpg", "ha") is None
     again = Journal(tmp_path / "j")  # a restart sees b only: a done result never comes back
     assert again.load("/p/b.jpg", "hb") == _result("b") and again.load("/p/a.jpg", "ha") is None
-    j.remove("/p/b.jpg", "hb")
+    j.remove_many([("/p/b.jpg", "hb")])
     assert len(j) == 0 and list((tmp_path / "j").iterdir()) == []
 
 
@@ -44,7 +44,7 @@ def test_a_newer_result_wins_and_old_single_files_torn_and_foreign_ones(tmp_path
     j.save_many([("/p/a.jpg", "ha", _result("a"))])  # the model ran again: its newer result wins
     assert j.load("/p/a.jpg", "ha") == _result("a")
     assert not (folder / "0123abcd.json").exists()  # the replaced result is gone from the disk too
-    j.remove("/p/a.jpg", "ha")
+    j.remove_many([("/p/a.jpg", "ha")])
     assert Journal(folder).load("/p/a.jpg", "ha") is None
 
 
@@ -63,5 +63,5 @@ def test_a_result_replaced_in_a_later_file_does_not_come_back_after_a_restart(tm
     moved.rename(other)  # as a crashed run left it: two files, both with a.jpg
     restarted = Journal(tmp_path / "j")
     assert restarted.load("/p/a.jpg", "ha") == newer and restarted.load("/p/b.jpg", "hb") == _result("b")
-    restarted.remove("/p/a.jpg", "ha")
+    restarted.remove_many([("/p/a.jpg", "ha")])
     assert Journal(tmp_path / "j").load("/p/a.jpg", "ha") is None  # the first file lost a.jpg on the restart

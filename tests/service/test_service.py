@@ -343,7 +343,7 @@ def test_journaled_result_is_applied_without_the_model(tmp_path: Path) -> None:
     photos.mkdir()
     f = make_jpeg(photos / "a.jpg", 1)
     journal = Journal(str(tmp_path / "catalog.sqlite3") + ".journal")
-    journal.save(str(f), content_hash(f), TagResult(str(f), caption="from the journal", tags=(Tag("x|y"),)))
+    journal.save_many([(str(f), content_hash(f), TagResult(str(f), caption="from the journal", tags=(Tag("x|y"),)))])
     run_once(tmp_path, photos, log)
     assert model_calls(log)[str(f)] == 0
     assert catalog_rows(tmp_path / "catalog.sqlite3")[str(f)].caption == "from the journal"
