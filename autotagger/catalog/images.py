@@ -118,27 +118,33 @@ class ImagesMixin(CatalogBase):
             if done:
                 return n
 
-    def record_failure(self, path: str, error: str) -> int:
-        """Mark ``path`` failed with its last error (its earlier caption and tags are kept)."""
+    def record_failure(self, path: str, error: str, *, final: bool = True) -> int:
+        """Mark ``path`` failed with its last error (its earlier caption and tags are kept).
+        ``final=False``: it will be tried again, so it is not failed yet: the error is kept, and the
+        image stays pending (or tagged, with its earlier result, when it had one)."""
         with self._write():
-            return self._record_failure(path, error, now_iso())
+            return self._record_failure(path, error, now_iso(), final=final)
 
-    def _record_failure(self, path: str, error: str, now: str, batch: Batch | None = None) -> int:
+    def _record_failure(
+        self, path: str, error: str, now: str, batch: Batch | None = None, *, final: bool = True
+    ) -> int:
         if batch is not None:
             self._flush(batch, now)
         c = self._conn
         folder, name = split_path(path)
+        status = "failed" if final else "pending"
         cur = c.execute(
-            "INSERT INTO images (path, folder, name, status, error, updated_at) VALUES (?, ?, ?, 'failed', ?, ?) "
+            "INSERT INTO images (path, folder, name, status, error, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (path) DO NOTHING",
-            (path, folder, name, error, now),
+            (path, folder, name, status, error, now),
         )
         if cur.rowcount == 1 and cur.lastrowid:
             self._index_new([(int(cur.lastrowid), "", "", name, folder)])
             return int(cur.lastrowid)
         row = c.execute(
-            "UPDATE images SET status = 'failed', error = ?, updated_at = ? WHERE path = ? RETURNING id",
-            (error, now, path),
+            "UPDATE images SET status = CASE WHEN ? OR status != 'tagged' THEN ? ELSE status END, "
+            "error = ?, updated_at = ? WHERE path = ? RETURNING id",
+            (final, status, error, now, path),
         ).fetchone()
         return int(row[0])
 

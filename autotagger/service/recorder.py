@@ -142,14 +142,15 @@ class Recorder:
         self._settled += len(it.jobs)
 
     def _fail(self, cat: Any, it: WorkItem, error: str, members: list[str] | None = None) -> None:
-        for m in members if members is not None else (it.members or [it.primary]):
-            if os.path.exists(m):  # the catalogue keeps the reason; its path is the row's own
-                cat.record_failure(m, error[len(m) + 2 :] if error.startswith(m + ": ") else error)
         will_retry, wait = False, 0.0
         for job in it.jobs:
             wait = retry_delay(self.config.retry_delays, job.attempts + 1)
             cat.fail_job(job.id, error, max_attempts=self.config.max_attempts, retry_in=wait)
             will_retry = will_retry or job.attempts + 1 < self.config.max_attempts
+        for m in members if members is not None else (it.members or [it.primary]):
+            if os.path.exists(m):  # the catalogue keeps the reason; its path is the row's own
+                reason = error[len(m) + 2 :] if error.startswith(m + ": ") else error
+                cat.record_failure(m, reason, final=not will_retry)  # failed only once no try is left
         if not will_retry:  # count files that failed for good, not attempts
             self.failed += 1
         self._settled += len(it.jobs)

@@ -55,6 +55,18 @@ def test_upsert_file_marks_new_and_changed_pending(cat: Catalog) -> None:
     assert rec.status == "pending" and rec.caption == "a dog on the beach"  # data kept until re-tag
 
 
+def test_a_failure_with_a_try_left_is_not_failed_yet(cat: Catalog) -> None:
+    cat.record_result(result("/p/tagged.jpg"))
+    cat.record_failure("/p/tagged.jpg", "file locked", final=False)  # tagged before: its result stands
+    rec = cat.get_image("/p/tagged.jpg")
+    assert (rec.status, rec.error) == ("tagged", "file locked") and rec.caption
+    cat.record_failure("/p/new.jpg", "truncated JPEG", final=False)  # never tagged: pending
+    assert (cat.get_image("/p/new.jpg").status, cat.get_image("/p/new.jpg").error) == ("pending", "truncated JPEG")
+    cat.record_failure("/p/new.jpg", "truncated JPEG")  # no try left
+    cat.record_failure("/p/tagged.jpg", "file locked")
+    assert cat.get_image("/p/new.jpg").status == cat.get_image("/p/tagged.jpg").status == "failed"
+
+
 def test_failure_and_error_result(cat: Catalog) -> None:
     cat.record_result(result("/p/ok.jpg"))
     cat.record_failure("/p/ok.jpg", "cannot decode: truncated")

@@ -259,9 +259,13 @@ def test_a_failed_file_is_tried_again_after_a_wait(tmp_path: Path) -> None:
     photo.write_bytes(whole[: len(whole) // 3])
     seen: list[tuple[float, object]] = []
 
+    while_waiting: list[tuple[str, str]] = []
+
     def on_event(ev: object) -> None:
         seen.append((time.monotonic(), ev))
         if isinstance(ev, FileFailed):
+            row = catalog_rows(tmp_path / "catalog.sqlite3")[str(photo)]
+            while_waiting.append((row.status, row.error))  # not failed while a try is left
             photo.write_bytes(whole)  # the copy finishes just after the first attempt
 
     svc = Service(options(tmp_path, [photos], once=True, retry_delays=(1.5,)), lambda: LoggingTagger(log))
@@ -271,6 +275,7 @@ def test_a_failed_file_is_tried_again_after_a_wait(tmp_path: Path) -> None:
     tagged = [(t, ev) for t, ev in seen if isinstance(ev, FileTagged)]
     assert len(fails) == 1 and fails[0][1].will_retry and fails[0][1].retry_in == 1.5
     assert len(tagged) == 1 and tagged[0][0] - fails[0][0] >= 1.5  # not tried again before it was due
+    assert while_waiting == [("pending", "truncated JPEG")]
     assert catalog_rows(tmp_path / "catalog.sqlite3")[str(photo)].status == "tagged"
     assert model_calls(log) == {str(photo): 1}
 
