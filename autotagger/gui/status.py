@@ -27,6 +27,8 @@ class ServiceState:
     device: str = ""
     source: str = ""  # "this process", "pid 1234", "catalogue"
     message: str = ""
+    warnings: tuple[str, ...] = ()  # the service's last warnings, newest last
+    warnings_said: int = 0  # how many it has said in its run
 
 
 def _get(obj: Any, *names: str, default: Any = None) -> Any:
@@ -51,6 +53,8 @@ def state_from_snapshot(snap: Any, source: str) -> ServiceState:
         device=str(_get(snap, "device", default="") or ""),
         source=source,
         message=str(_get(snap, "message", "error", default="") or ""),
+        warnings=tuple(_get(snap, "warnings", default=()) or ()),
+        warnings_said=int(_get(snap, "warnings_said", default=0) or 0),
     )
 
 

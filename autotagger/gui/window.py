@@ -160,12 +160,10 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.status.failedClicked.connect(self.show_failed)
         self._last_done = -1
+        self._warnings_source, self._warnings_seen = "", 0
         self.link: ServiceLink | None = link_factory(self.reader) if link_factory else None
         if self.link is not None:
             self.link.changed.connect(self._service_changed)
-            events = getattr(self.link, "serviceEvent", None)  # a service in this process: its warnings too
-            if events is not None:
-                events.connect(self._service_event)
             self.status.pauseToggled.connect(lambda on: self.link.pause() if on else self.link.resume())
             self._service_changed(self.link.state)
 
@@ -325,10 +323,19 @@ class MainWindow(QMainWindow):
         if state.done != self._last_done and self._last_done >= 0:
             self.refresh_side()  # new tags came in
         self._last_done = state.done
+        self._show_new_warnings(state)
 
-    def _service_event(self, ev: object) -> None:
-        if type(ev).__name__ == "Notice" and getattr(ev, "level", "") in ("warning", "error"):
-            self.status.add_warning(str(getattr(ev, "message", "")))
+    def _show_new_warnings(self, state: ServiceState) -> None:
+        """The service's warnings, in this process or elsewhere (its state file): those not shown yet."""
+        if state.source == "catalogue":  # no service running: nothing said
+            return
+        if state.source != self._warnings_source or state.warnings_said < self._warnings_seen:
+            self._warnings_source, self._warnings_seen = state.source, 0  # another service, or another run
+        new = state.warnings_said - self._warnings_seen
+        if new > 0 and state.warnings:
+            for message in state.warnings[-min(new, len(state.warnings)):]:
+                self.status.add_warning(message)
+        self._warnings_seen = state.warnings_said
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.keep_running_in_tray:

@@ -71,6 +71,7 @@ def read_state(catalog_path: str | os.PathLike[str], now: float | None = None) -
     known = {f.name for f in dataclasses.fields(ServiceState)}
     values = {k: v for k, v in data.items() if k in known}
     values["folders"] = tuple(values.get("folders") or ())
+    values["warnings"] = tuple(str(w) for w in values.get("warnings") or ())
     try:
         state = ServiceState(**values)
     except TypeError:

@@ -19,6 +19,8 @@ class ServiceState:
     polling: bool = False
     pid: int = 0
     updated_at: float = 0.0  # time.time() of the last update
+    warnings: tuple[str, ...] = ()  # the last warnings and errors said (newest last)
+    warnings_said: int = 0  # how many were said in this run: a front end shows the ones it has not seen
 
 
 @dataclass(frozen=True)

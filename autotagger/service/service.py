@@ -28,6 +28,8 @@ from autotagger.watch.settle import FileStat, SettleTracker, stat_file
 
 #: After a step of the watch loop failed, the next scan comes this soon (seconds).
 RESCAN_AFTER_ERROR = 60.0
+#: How many of the last warnings the state (and the state file, for front ends elsewhere) carries.
+KEEP_WARNINGS = 20
 
 
 @dataclass
@@ -73,6 +75,8 @@ class Service:
         self.options = options
         self._subscribers: list[Callable[[Event], None]] = []
         self._sub_lock = threading.Lock()
+        self._warnings: tuple[str, ...] = ()
+        self._warnings_said = 0
         self._stop = threading.Event()
         self._own: queue.Queue[tuple[str, FileStat]] = queue.Queue()
         base = options.catalog_path
@@ -116,6 +120,9 @@ class Service:
     def _emit(self, event: Event) -> None:
         with self._sub_lock:
             subs = list(self._subscribers)
+            if isinstance(event, Notice) and event.level in ("warning", "error"):
+                self._warnings = (*self._warnings, event.message)[-KEEP_WARNINGS:]
+                self._warnings_said += 1
         for cb in subs:
             with contextlib.suppress(Exception):  # a front end's bug must not stop the service
                 cb(event)
@@ -136,6 +143,8 @@ class Service:
             polling=bool(self.watcher and self.watcher.polling),
             pid=os.getpid(),
             updated_at=time.time(),
+            warnings=self._warnings,
+            warnings_said=self._warnings_said,
         )
 
     def pause(self) -> None:

@@ -95,3 +95,39 @@ def test_the_services_warnings_show_in_the_status_bar(qtbot, demo: Demo, tmp_pat
         runner.join(20)
         win.shutdown()
     assert not runner.is_alive()
+
+
+def test_warnings_of_a_service_started_elsewhere_come_through_its_state_file(
+    qtbot, demo: Demo, tmp_path: Path
+) -> None:
+    import os
+    import time
+
+    from autotagger.gui.app import catalog_opener
+    from autotagger.gui.status import PollingLink, remote_reader
+    from autotagger.gui.window import MainWindow
+    from autotagger.service import control
+    from autotagger.service.events import ServiceState
+
+    def said(*warnings: str, total: int) -> None:  # as `autotagger service` (another process) writes it
+        control.write_state(str(demo.catalog), ServiceState(
+            running=True, pid=os.getpid(), updated_at=time.time(), warnings=warnings, warnings_said=total))
+
+    said("/x/a.jpg: broken symlink, skipped", "/x/b: folder name is not valid UTF-8", total=2)
+    win = MainWindow(demo.settings, demo.config, catalog_opener(demo.catalog), tmp_path / "thumbs",
+                     link_factory=lambda client: PollingLink(client, remote_reader(str(demo.catalog)), interval_ms=100))
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        qtbot.waitUntil(lambda: len(win.status.warnings) == 2, timeout=10000)
+        said("/x/b: folder name is not valid UTF-8", "GPU out of memory: batch size lowered to 4", total=3)
+        qtbot.waitUntil(lambda: len(win.status.warnings) == 3, timeout=10000)
+        qtbot.wait(500)  # more polls of the same state: nothing shown twice
+        assert win.status.warnings == [
+            "/x/a.jpg: broken symlink, skipped",
+            "/x/b: folder name is not valid UTF-8",
+            "GPU out of memory: batch size lowered to 4",
+        ]
+        assert win.status.warned.text() == "3 warnings…"
+    finally:
+        win.shutdown()
