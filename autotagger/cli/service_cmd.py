@@ -42,7 +42,12 @@ def run(args: argparse.Namespace) -> int:
                 emit_json(data)
             else:
                 for k, v in data.items():
-                    print(f"{k}: {v}")
+                    if isinstance(v, (list, tuple)):  # folders, warnings: one a line
+                        print(f"{k}:" + ("" if v else " -"))
+                        for item in v:
+                            print(f"  {item}")
+                    else:
+                        print(f"{k}: {v}")
         elif state is None or not state.running:
             print("autotagger: no service is running; the request is kept for the next start", file=sys.stderr)
         return EXIT_OK

@@ -110,3 +110,20 @@ def test_service_runs_remembered_folders_and_obeys_stop(tmp_path: Path, tiny: Pa
             proc.wait()
     assert proc.returncode == 0, err
     assert "2 tagged, 0 failed" in err
+
+
+def test_service_status_shows_the_warnings_one_a_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import time
+
+    from autotagger.service.events import ServiceState
+
+    cat = str(tmp_path / "c.sqlite3")
+    control.write_state(cat, ServiceState(running=True, pid=os.getpid(), updated_at=time.time(), folders=("/p",),
+                                          warnings=("/p/x.jpg: broken symlink, skipped",), warnings_said=1))
+    assert main(["--catalog", cat, "service", "--status"]) == 0
+    out = capsys.readouterr().out
+    assert "running: True\n" in out
+    assert "folders:\n  /p\n" in out and "warnings:\n  /p/x.jpg: broken symlink, skipped\nwarnings_said: 1\n" in out
+    assert main(["--catalog", cat, "service", "--status", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["warnings"] == ["/p/x.jpg: broken symlink, skipped"] and data["warnings_said"] == 1
