@@ -3,6 +3,7 @@
 #
 # Before: run benchmarks/fetch_device_wheels.sh here (it fills the git-ignored .whl/), then run
 # this there with .whl carried along, from the repo root:  bash benchmarks/gpu.sh   (carry [".whl"])
+# Steps the deadline cut or skipped can get a second call: ONLY="t5-xl opt-fp16-6g" bash benchmarks/gpu.sh
 # Each step's output goes to $OUT/<step>.txt (its stderr to $OUT/<step>.err); a summary ends it.
 # Every step has its own timeout, so one that hangs or is slow cannot eat the others; the most
 # important come first. Timeouts (s): main 190, decode-dynamic 60, batch-128 45, 4bit 75, 8bit 60, fp16-6g 40,
@@ -40,9 +41,13 @@ RCS=()
 TOOK=()
 
 DEADLINE=${DEADLINE:-585}  # seconds from the start for everything, under the device call's 600
+ONLY=${ONLY:-}  # e.g. ONLY="t5-xl batch-128": run just these steps (a second call, for what the first cut)
 step() {  # step NAME TIMEOUT_S ARGS...: one engine.py run, its timeout cut to what is left before DEADLINE
     local name=$1 limit=$2
     shift 2
+    if [ -n "$ONLY" ] && [[ " $ONLY " != *" $name "* ]]; then
+        return
+    fi
     local t0=$SECONDS rc left=$((DEADLINE - (SECONDS - START)))
     if [ "$left" -lt 20 ]; then
         echo
