@@ -332,9 +332,8 @@ class MainWindow(QMainWindow):
         if state.source != self._warnings_source or state.warnings_said < self._warnings_seen:
             self._warnings_source, self._warnings_seen = state.source, 0  # another service, or another run
         new = state.warnings_said - self._warnings_seen
-        if new > 0 and state.warnings:
-            for message in state.warnings[-min(new, len(state.warnings)):]:
-                self.status.add_warning(message)
+        for message in state.warnings[-new:] if new > 0 else ():  # more than it keeps: all it keeps
+            self.status.add_warning(message)
         self._warnings_seen = state.warnings_said
 
     def closeEvent(self, event: QCloseEvent) -> None:
