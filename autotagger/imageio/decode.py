@@ -13,7 +13,7 @@ from typing import BinaryIO
 from PIL import Image
 
 from autotagger.imageio.convert import UnsupportedModeError, orientation_of, to_rgb
-from autotagger.imageio.errors import ImageLoadError, bomb_reason, reason_for, sniff
+from autotagger.imageio.errors import ImageLoadError, bomb_reason, damage, reason_for, sniff
 from autotagger.imageio.formats import JPEG_FORMATS, pillow_formats
 
 #: Pillow itself refuses images above twice its MAX_IMAGE_PIXELS (which we never change), so a
@@ -47,7 +47,7 @@ def check_file(path: Path) -> int:
     if not stat.S_ISREG(st.st_mode):
         raise ImageLoadError(path, "not a regular file")
     if st.st_size == 0:
-        raise ImageLoadError(path, "empty file")
+        raise ImageLoadError(path, "empty file", damaged=True)
     if not os.access(path, os.R_OK):
         raise ImageLoadError(path, "permission denied")
     return st.st_size
@@ -73,14 +73,14 @@ def open_header(path: Path, source: BinaryIO, max_pixels: int) -> Image.Image:
     try:
         im = Image.open(source, formats=formats)
     except Exception as exc:
-        raise ImageLoadError(path, reason_for(exc, claimed)) from None
+        raise ImageLoadError(path, reason_for(exc, claimed), damaged=damage(exc)) from None
     width, height = im.size
     if width * height > max_pixels:
         im.close()
-        raise ImageLoadError(path, bomb_reason(width, height, max_pixels))
+        raise ImageLoadError(path, bomb_reason(width, height, max_pixels), damaged=True)
     if width <= 0 or height <= 0:
         im.close()
-        raise ImageLoadError(path, f"corrupt {im.format} (size {width}x{height})")
+        raise ImageLoadError(path, f"corrupt {im.format} (size {width}x{height})", damaged=True)
     return im
 
 
@@ -103,9 +103,9 @@ def decode(path: Path, source: BinaryIO, *, draft_box: DraftBox, max_pixels: int
     except ImageLoadError:
         raise
     except UnsupportedModeError as exc:
-        raise ImageLoadError(path, str(exc)) from None
+        raise ImageLoadError(path, str(exc), damaged=True) from None
     except Exception as exc:  # Pillow raises many kinds for damaged data; each is one file's error
-        raise ImageLoadError(path, reason_for(exc, fmt)) from None
+        raise ImageLoadError(path, reason_for(exc, fmt), damaged=damage(exc)) from None
     if fmt == "HEIF":
         orientation = 1  # libheif has applied the rotation/mirror already
     return Decoded(rgb, orientation, stored, fmt)

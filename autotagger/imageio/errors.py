@@ -4,19 +4,36 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 
 class ImageLoadError(Exception):
-    """A file that cannot be read as an image. ``str(exc) == f"{path}: {reason}"``, one line."""
+    """A file that cannot be read as an image. ``str(exc) == f"{path}: {reason}"``, one line.
 
-    def __init__(self, path: str | Path, reason: str) -> None:
+    ``damaged``: the bytes themselves are wrong (corrupt, truncated, not an image, too many pixels), so
+    reading the same bytes again gives the same error; False for what may pass (permission, I/O, memory).
+    """
+
+    def __init__(self, path: str | Path, reason: str, *, damaged: bool = False) -> None:
         self.path = str(path)
         self.reason = one_line(reason) or "cannot read image"
+        self.damaged = damaged
         super().__init__(f"{self.path}: {self.reason}")
 
-    def __reduce__(self) -> tuple[type[ImageLoadError], tuple[str, str]]:
+    def __reduce__(self) -> tuple[Any, ...]:
         # picklable for process pools: the default would call __init__ with the message only
-        return (type(self), (self.path, self.reason))
+        return (_rebuild, (self.path, self.reason, self.damaged))
+
+
+def _rebuild(path: str, reason: str, damaged: bool) -> ImageLoadError:
+    return ImageLoadError(path, reason, damaged=damaged)
+
+
+def damage(exc: BaseException) -> bool:
+    """Whether a decoder's exception says the data is bad (rather than memory, permission or I/O)."""
+    if isinstance(exc, MemoryError | PermissionError):
+        return False
+    return not (isinstance(exc, OSError) and exc.strerror)
 
 
 def one_line(text: object) -> str:

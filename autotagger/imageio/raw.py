@@ -50,6 +50,16 @@ def raw_reason(exc: BaseException, path: Path | None = None) -> str:
     return f"cannot decode RAW ({type(exc).__name__}{': ' + detail if detail else ''})"
 
 
+def raw_damage(exc: BaseException) -> bool:
+    """LibRaw's own errors say the data is bad (a short read is a truncated file); memory and OS
+    errors may pass."""
+    import rawpy
+
+    if isinstance(exc, rawpy.LibRawTooBigError | rawpy.LibRawUnsufficientMemoryError | MemoryError):
+        return False
+    return isinstance(exc, rawpy.LibRawError | ValueError) or not (isinstance(exc, OSError) and exc.strerror)
+
+
 def open_raw(path: Path) -> Any:
     """rawpy.imread with errors as ImageLoadError (reads the header only)."""
     import rawpy
@@ -57,7 +67,7 @@ def open_raw(path: Path) -> Any:
     try:
         return rawpy.imread(str(path))
     except (rawpy.LibRawError, OSError, ValueError) as exc:
-        raise ImageLoadError(path, raw_reason(exc, path)) from None
+        raise ImageLoadError(path, raw_reason(exc, path), damaged=raw_damage(exc)) from None
 
 
 def raw_orientation(raw: Any) -> int:
@@ -72,7 +82,9 @@ def decode_raw(path: Path, *, draft_box: DraftBox, max_pixels: int) -> Decoded:
         with raw:
             sizes = raw.sizes
             if sizes.raw_width * sizes.raw_height > max_pixels:
-                raise ImageLoadError(path, bomb_reason(sizes.raw_width, sizes.raw_height, max_pixels))
+                raise ImageLoadError(
+                    path, bomb_reason(sizes.raw_width, sizes.raw_height, max_pixels), damaged=True
+                )
             want = draft_box(sizes.width, sizes.height)
             preview = _preview(path, raw, want, max_pixels)
             if preview is not None:
@@ -85,7 +97,7 @@ def decode_raw(path: Path, *, draft_box: DraftBox, max_pixels: int) -> Decoded:
     except ImageLoadError:
         raise
     except (rawpy.LibRawError, OSError, ValueError, MemoryError) as exc:
-        raise ImageLoadError(path, raw_reason(exc, path)) from None
+        raise ImageLoadError(path, raw_reason(exc, path), damaged=raw_damage(exc)) from None
 
 
 def _preview(path: Path, raw: Any, want: tuple[int, int] | None, max_pixels: int) -> Decoded | None:

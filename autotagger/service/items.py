@@ -29,6 +29,7 @@ class WorkItem:
     image: Any = None
     reuse: TagResult | None = None  # result known without the model (journal, sibling)
     error: str | None = None  # decoding failed: one line
+    damaged: bool = False  # ... because the bytes are bad (reading them again gives the same error)
     skip: str = ""  # "" | "done" (all up to date) | "vanished"
 
 
@@ -69,6 +70,12 @@ def write_and_read_back(
 RETRY_DELAYS: tuple[float, ...] = (5.0, 30.0)
 
 
+#: A file whose bytes are bad (corrupt, truncated, not an image) and that has not changed for this many
+#: seconds fails for good at once: reading the same bytes again gives the same error. A change to the
+#: file (or a copy finishing) queues it again.
+DAMAGED_SETTLED = 30.0
+
+
 def retry_delay(delays: tuple[float, ...], failures: int) -> float:
     """The wait after a file's ``failures``-th failed attempt (1-based); 0 when there are no delays."""
     if not delays or failures < 1:
@@ -91,6 +98,7 @@ class WorkerConfig:
     prefetch_batches: int = 2
     max_attempts: int = 3
     retry_delays: tuple[float, ...] = RETRY_DELAYS
+    damaged_settled: float = DAMAGED_SETTLED
     min_size: int = 224
     worker_name: str = field(default_factory=lambda: f"pid{os.getpid()}")
 

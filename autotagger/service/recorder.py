@@ -141,12 +141,25 @@ class Recorder:
             cat.finish_job(job.id)
         self._settled += len(it.jobs)
 
+    def _hopeless(self, it: WorkItem) -> bool:
+        """Its bytes are bad and have not changed for a while: another try would read the same bytes."""
+        if not it.damaged:
+            return False
+        try:
+            st = os.stat(it.primary)
+        except OSError:
+            return False
+        changed = max(st.st_mtime, st.st_ctime)  # ctime: any write, rename or utime (cp -p, rsync -a)
+        return time.time() - changed >= self.config.damaged_settled
+
     def _fail(self, cat: Any, it: WorkItem, error: str, members: list[str] | None = None) -> None:
         will_retry, wait = False, 0.0
+        hopeless = self._hopeless(it)
         for job in it.jobs:
             wait = retry_delay(self.config.retry_delays, job.attempts + 1)
-            cat.fail_job(job.id, error, max_attempts=self.config.max_attempts, retry_in=wait)
-            will_retry = will_retry or job.attempts + 1 < self.config.max_attempts
+            last = job.attempts + 1 if hopeless else self.config.max_attempts
+            cat.fail_job(job.id, error, max_attempts=last, retry_in=wait)
+            will_retry = will_retry or job.attempts + 1 < last
         for m in members if members is not None else (it.members or [it.primary]):
             if os.path.exists(m):  # the catalogue keeps the reason; its path is the row's own
                 reason = error[len(m) + 2 :] if error.startswith(m + ": ") else error

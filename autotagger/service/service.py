@@ -20,7 +20,13 @@ from typing import Any
 from autotagger.service import control
 from autotagger.service.events import Event, Notice, ServiceState, StateChanged
 from autotagger.service.ingest import Ingestor
-from autotagger.service.items import RETRY_DELAYS, WorkerConfig, default_loader_threads, one_line
+from autotagger.service.items import (
+    DAMAGED_SETTLED,
+    RETRY_DELAYS,
+    WorkerConfig,
+    default_loader_threads,
+    one_line,
+)
 from autotagger.service.worker import Worker
 from autotagger.watch.observer import FolderWatcher
 from autotagger.watch.scan import scan
@@ -50,6 +56,7 @@ class ServiceOptions:
     loader_threads: int = field(default_factory=default_loader_threads)
     max_attempts: int = 3
     retry_delays: tuple[float, ...] = RETRY_DELAYS
+    damaged_settled: float = DAMAGED_SETTLED
     min_size: int = 224
 
     @classmethod
@@ -92,6 +99,7 @@ class Service:
                 loader_threads=options.loader_threads,
                 max_attempts=options.max_attempts,
                 retry_delays=options.retry_delays,
+                damaged_settled=options.damaged_settled,
                 min_size=options.min_size,
             ),
             tagger_factory,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from autotagger.engine.base import Tagger
+from autotagger.service.items import one_line
 from autotagger.types import TagResult
 
 
@@ -85,16 +86,18 @@ def collect_files(
     return out
 
 
-def decode_for(path: str, prepare: Callable[[Any], Any] | None = None) -> Any:
+def decode_for(path: str, prepare: Callable[[Any], Any] | None = None, min_size: int | None = None) -> Any:
+    """The decoded (and, with ``prepare``, preprocessed) image, or the ImageLoadError that says why not:
+    the `tag` command's decode threads and the service's loader both decode through here."""
     from autotagger.imageio import ImageLoadError, load_image
 
     try:
-        image = load_image(path)
+        image = load_image(path) if min_size is None else load_image(path, min_size=min_size)
         return prepare(image) if prepare is not None else image
     except ImageLoadError as exc:
         return exc
     except Exception as exc:  # a decoder bug must not stop the batch
-        return ImageLoadError(path, f"{type(exc).__name__}: {exc}")
+        return ImageLoadError(path, f"cannot decode ({type(exc).__name__}: {one_line(exc)})")
 
 
 def tag_paths(

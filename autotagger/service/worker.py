@@ -38,10 +38,11 @@ from autotagger.service.items import (
 from autotagger.service.journal import Journal
 from autotagger.service.recorder import Finishing, Recorder
 from autotagger.service.results import person_edits, result_from_record, up_to_date
+from autotagger.service.tagfiles import decode_for
+from autotagger.service.twins import Twins
 from autotagger.types import TagResult
 from autotagger.watch.files import group_key, is_candidate, primary_of
 from autotagger.watch.hashing import content_hash
-from autotagger.watch.reconcile import TAGGED
 from autotagger.watch.settle import FileStat
 
 # The job reason for "tag this again" (GUI, tray): the model runs even if the file is up to date.
@@ -95,6 +96,7 @@ class Worker:
         # model thread -> finish thread: a batch whose files are being written, to be recorded; one
         # waits there while the next runs through the model
         self._finishing: queue.Queue[Finishing | None] = queue.Queue(maxsize=1)
+        self.twins = Twins()
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -195,7 +197,6 @@ class Worker:
     def _put_sentinel(self) -> None:
         _put_while(self._batches, None, self._threads[1])
 
-
     def _claim(self, cat: Any) -> list[Any]:
         limit = self.model_batch or 8  # 0 = the tagger's own choice, known once it is loaded
         with self.claim_lock:
@@ -238,19 +239,17 @@ class Worker:
         for it, (image, error) in zip(
             to_load, pool.map(lambda p: self._decode(p, prepare), [it.primary for it in to_load]), strict=True
         ):
-            it.image, it.error = image, error
+            it.image = image
+            if error is not None:
+                it.error, it.damaged = one_line(error), error.damaged
         return items
 
-    def _decode(self, path: str, prepare: Callable[[Any], Any] | None = None) -> tuple[Any, str | None]:
-        from autotagger.imageio import ImageLoadError, load_image
+    def _decode(self, path: str, prepare: Callable[[Any], Any] | None = None) -> tuple[Any, Any]:
+        """(image, None) or (None, the ImageLoadError that says why not)."""
+        from autotagger.imageio import ImageLoadError
 
-        try:
-            image = load_image(path, min_size=self.config.min_size)
-            return (prepare(image) if prepare is not None else image), None
-        except ImageLoadError as exc:
-            return None, one_line(exc)
-        except Exception as exc:  # a decoder bug must not stop the queue
-            return None, f"{path}: cannot decode: {one_line(exc)}"
+        image = decode_for(path, prepare, self.config.min_size)
+        return (None, image) if isinstance(image, ImageLoadError) else (image, None)
 
     def _plan_group(self, cat: Any, jobs: list[Any], on_disk: list[str]) -> WorkItem:
         members = set(on_disk)
@@ -328,33 +327,14 @@ class Worker:
         return self.tagger
 
     def _reuse_twins(self, cat: Any, items: list[WorkItem], *, load: bool = True) -> None:
-        """A file with the same pixels as a tagged one (a copy, a backup, an export with new metadata)
-        gets that file's result without the model, when it came from the model and question set in use
-        now (so identical photos get identical tags). A person's caption is theirs, not the model's: such
-        a twin is not used. "Tag again" always runs the model.
+        """Copies get a known result without the model (twins.py). "Tag again" always runs the model.
 
-        The loader asks first (``load=False``: only once the tagger is loaded, as it must know the model),
-        so that a copy is never decoded; the model thread asks again just before the model runs, when the
-        batches before have been recorded (a copy one batch behind its original)."""
+        The loader asks first (``load=False``: the catalogue only once the tagger is loaded, as it must
+        know the model), so that a copy is never decoded; the model thread asks again just before the
+        model runs, when the batches before are recorded or at least remembered."""
         for it in items:
-            if it.reuse is not None or not it.content_hash or asked_again(it.jobs):
-                continue
-            twins = [
-                r
-                for r in cat.find_by_hash(it.content_hash)
-                if r.status == TAGGED and r.caption_source != "person" and r.path != it.primary and r.path not in it.members
-            ]
-            if not twins:
-                continue
-            tagger = self._load_tagger() if load else self.tagger  # which model and questions it must be
-            if tagger is None:
-                return
-            questions = getattr(tagger, "questions", None)
-            version = getattr(questions, "version", None)
-            for rec in twins:
-                if rec.model_id == tagger.model_id and (version is None or rec.question_set_version == version):
-                    it.reuse = result_from_record(rec, it.primary)
-                    break
+            if it.reuse is None and it.content_hash and not asked_again(it.jobs):
+                it.reuse = self.twins.find(cat, it, self._load_tagger() if load else self.tagger)
 
     def _run_model(self, items: list[WorkItem]) -> list[TagResult]:
         self._load_tagger()
@@ -399,6 +379,7 @@ class Worker:
         seen = list(first.values())
         got = dict(zip((id(it) for it in seen), self._run_model(seen), strict=True)) if seen else {}
         results = {id(it): dataclasses.replace(got[id(first[key(it)])], path=it.primary) for it in run}
+        self.twins.remember([(it.content_hash, results[id(it)]) for it in seen])
         # every result is safe on disk before any file is touched (one fsync for the batch)
         self._journal.save_many(
             (it.primary, it.content_hash, results[id(it)]) for it in run if results[id(it)].ok

@@ -180,6 +180,24 @@ def test_error_pickles_for_process_pools() -> None:
         "truncated JPEG",
         "/photos/a.jpg: truncated JPEG",
     )
+    assert not copy.damaged
+    assert pickle.loads(pickle.dumps(ImageLoadError("/p.jpg", "corrupt", damaged=True))).damaged
+
+
+def test_bad_bytes_are_damage_and_reading_trouble_is_not(tmp_path: Path) -> None:
+    """``damaged``: reading the same bytes again gives the same error (the service stops retrying)."""
+    truncated = tmp_path / "cut.jpg"
+    truncated.write_bytes(_noise_bytes("JPEG")[:2000])
+    garbage = tmp_path / "notes.jpg"
+    garbage.write_bytes(b"these are my notes, not a photo" * 20)
+    empty = tmp_path / "empty.png"
+    empty.touch()
+    for path in (truncated, garbage, empty):
+        assert _error(path).damaged, path
+    assert not _error(tmp_path / "gone.jpg").damaged  # missing: nothing about its bytes
+    folder = tmp_path / "folder.jpg"
+    folder.mkdir()
+    assert not _error(folder).damaged
 
 
 def test_a_batch_goes_on_after_bad_files(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ came from the model and question set in use; copies arriving together go through
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -114,3 +115,41 @@ def test_a_copy_found_once_the_model_is_loaded_is_not_even_decoded(
     assert len(reused) == 1 and reused[0].reused
     assert model_calls(log)[str(copy)] == 0
     assert str(copy) not in decoded and str(original) in decoded  # the loader knew it was a copy
+
+
+def test_a_copy_one_batch_behind_its_unrecorded_original_does_not_run_the_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autotagger.service.recorder import Recorder
+
+    real = Recorder.record_batch
+
+    def slow(self: Recorder, cat: Any, handed: Any) -> None:  # the original's batch is still being recorded
+        time.sleep(0.5)
+        real(self, cat, handed)
+
+    monkeypatch.setattr(Recorder, "record_batch", slow)
+    photos, backup, log, original = _setup(tmp_path)
+    (photos / "other.jpg").unlink()
+    copy = Path(shutil.copy2(original, backup / "a.jpg"))
+    opts = options(tmp_path, [photos, backup], once=True, settle_seconds=0.0, write_mode="embed", batch_size=1)
+    svc = Service(opts, lambda: LoggingTagger(log))
+    svc.run()
+    calls = model_calls(log)
+    assert calls[str(original)] + calls[str(copy)] == 1 and svc.worker.model_calls == 1
+    rows = catalog_rows(tmp_path / "catalog.sqlite3")
+    assert rows[str(copy)].status == rows[str(original)].status == "tagged"
+    assert rows[str(copy)].caption == rows[str(original)].caption
+    assert read_metadata(copy).caption == read_metadata(original).caption
+
+
+def test_twins_remember_only_the_newest_results() -> None:
+    from autotagger.service.twins import Twins
+    from autotagger.types import TagResult
+
+    twins = Twins(keep=2)
+    twins.remember([("h1", TagResult(path="a", caption="one")), ("h2", TagResult(path="b", caption="two"))])
+    twins.remember([("h3", TagResult(path="c", caption="three")), ("h4", TagResult(path="d", error="bad"))])
+    assert twins.fresh("h1") is None  # the oldest went
+    assert twins.fresh("h2") is not None and twins.fresh("h3") is not None
+    assert twins.fresh("h4") is None  # a failure is not a result to copy

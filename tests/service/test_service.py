@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from autotagger.catalog import Catalog
 from autotagger.metadata import read_metadata
 from autotagger.service import control
 from autotagger.service.events import FileFailed, FileMoved, FileTagged, Notice
@@ -145,6 +146,28 @@ def test_bad_file_fails_with_error_and_others_go_on(tmp_path: Path) -> None:
     fails = [e for e in events if isinstance(e, FileFailed)]
     assert len(fails) == 2 and fails[0].will_retry and not fails[1].will_retry
     assert bad.read_bytes().startswith(b"\xff\xd8\xff\xe0 this is not")  # never damaged
+
+
+def test_a_damaged_file_that_has_not_changed_for_a_while_is_not_tried_again(tmp_path: Path) -> None:
+    """Corrupt bytes that have sat still for ``damaged_settled`` seconds give the same error every time:
+    it fails for good at once (`watch --once` does not wait 35 s for the retries); a change queues it."""
+    photos, log = tmp_path / "photos", tmp_path / "calls.log"
+    photos.mkdir()
+    good = make_jpeg(photos / "good.jpg", 1)
+    bad = photos / "bad.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 this is not a jpeg at all" * 10)
+    events: list[object] = []
+    opts = options(tmp_path, [photos], once=True, retry_delays=(60.0,), damaged_settled=0.0)
+    svc = Service(opts, lambda: LoggingTagger(log))
+    svc.subscribe(events.append)
+    assert svc.run() == 1  # one file failed
+    fails = [e for e in events if isinstance(e, FileFailed)]
+    assert len(fails) == 1 and not fails[0].will_retry and fails[0].retry_in == 0.0
+    rows = catalog_rows(tmp_path / "catalog.sqlite3")
+    assert rows[str(good)].status == "tagged"
+    assert rows[str(bad)].status == "failed" and rows[str(bad)].error == "truncated JPEG"
+    with Catalog(tmp_path / "catalog.sqlite3") as cat:
+        assert [j.attempts for j in cat.list_jobs("failed")] == [1] and cat.pending_count() == 0
 
 
 def test_a_photo_whose_name_is_not_utf8_is_named_and_the_service_goes_on(tmp_path: Path) -> None:
