@@ -12,6 +12,9 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
 
+from autotagger.catalog.records import CatalogStatus
+from autotagger.service.events import ServiceState as Snapshot
+
 
 @dataclass(frozen=True)
 class ServiceState:
@@ -31,41 +34,26 @@ class ServiceState:
     warnings_said: int = 0  # how many it has said in its run
 
 
-def _get(obj: Any, *names: str, default: Any = None) -> Any:
-    for name in names:
-        if isinstance(obj, dict) and name in obj:
-            return obj[name]
-        if hasattr(obj, name):
-            return getattr(obj, name)
-    return default
-
-
-def state_from_snapshot(snap: Any, source: str) -> ServiceState:
-    """Map the service's snapshot (dataclass or dict) onto what the GUI shows."""
+def state_from_snapshot(snap: Snapshot, source: str) -> ServiceState:
+    """What the GUI shows of a service's own state (in this process, or its state file)."""
     return ServiceState(
-        running=bool(_get(snap, "running", default=True)),
-        paused=bool(_get(snap, "paused", default=False)),
-        queued=int(_get(snap, "queued", "pending", "queue_length", "queue", default=0) or 0),
-        done=int(_get(snap, "done", "tagged", default=0) or 0),
-        failed=int(_get(snap, "failed", default=0) or 0),
-        rate=float(_get(snap, "rate", "images_per_second", "images_per_s", default=0.0) or 0.0),
-        current=str(_get(snap, "current", "current_file", default="") or ""),
-        device=str(_get(snap, "device", default="") or ""),
+        running=snap.running,
+        paused=snap.paused,
+        queued=snap.queue_length,
+        done=snap.done,
+        failed=snap.failed,
+        rate=snap.images_per_s,
+        current=snap.current_file,
+        device=snap.device,
         source=source,
-        message=str(_get(snap, "message", "error", default="") or ""),
-        warnings=tuple(_get(snap, "warnings", default=()) or ()),
-        warnings_said=int(_get(snap, "warnings_said", default=0) or 0),
+        warnings=tuple(snap.warnings),
+        warnings_said=snap.warnings_said,
     )
 
 
-def state_from_catalog_status(st: Any) -> ServiceState:
-    return ServiceState(
-        running=False,
-        queued=int(_get(st, "jobs_pending", "pending", "queued", default=0) or 0),
-        done=int(_get(st, "tagged", "done", default=0) or 0),
-        failed=int(_get(st, "failed", default=0) or 0),
-        source="catalogue",
-    )
+def state_from_catalog_status(st: CatalogStatus) -> ServiceState:
+    """No service runs: the catalogue's own queue and counts."""
+    return ServiceState(running=False, queued=st.jobs_pending, done=st.tagged, failed=st.failed, source="catalogue")
 
 
 class ServiceLink(QObject):
@@ -108,10 +96,8 @@ class InProcessLink(ServiceLink):
         self._on_event(service.snapshot())
 
     def _on_event(self, ev: Any) -> None:
-        snap = getattr(ev, "state", None)
-        if snap is None and hasattr(ev, "running"):
-            snap = ev
-        if snap is not None:
+        snap = ev if isinstance(ev, Snapshot) else getattr(ev, "state", None)
+        if isinstance(snap, Snapshot):
             self.changed.emit(state_from_snapshot(snap, "this process"))
         else:
             self.serviceEvent.emit(ev)

@@ -38,7 +38,9 @@ def test_tooltip_says_what_is_happening() -> None:
 class _FakeService:
     def __init__(self) -> None:
         self.cb = None
-        self.state = ServiceState(running=True)
+        from autotagger.service.events import ServiceState as Snap
+
+        self.state = Snap(running=True)
 
     def subscribe(self, cb):  # type: ignore[no-untyped-def]
         self.cb = cb
