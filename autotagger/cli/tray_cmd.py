@@ -1,4 +1,5 @@
-"""autotagger tray: keep tagging in the background, with a tray icon (one per catalogue)."""
+"""autotagger tray: keep tagging in the background, with a tray icon (one per catalogue). When a service
+already runs on the catalogue (the systemd/launchd unit, `autotagger service`), the icon shows that one."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QFileDialog, QMenu, QSystemTrayIcon
 
 from autotagger.config import Settings
-from autotagger.gui.status import InProcessLink, ServiceState
+from autotagger.gui.status import InProcessLink, ServiceLink, ServiceState
 
 BIG_BATCH = 20  # a batch at least this big gets a "done" notification
 FAILED_NOTICE_EVERY_MS = 15000
@@ -109,13 +109,17 @@ def tooltip(state: ServiceState) -> str:
 
 
 class Tray(QObject):
+    """The icon over a ServiceLink: the service in this process (its events come one by one) or one
+    started elsewhere, such as the systemd/launchd unit (``attached``: its state file is polled, and
+    its new warnings and failures are read from there; Quit leaves that service running)."""
+
     quitRequested = Signal()
 
-    def __init__(self, service: Any, open_window: Callable[[], None], tag_folder: Callable[[str], None],
-                 parent: QObject | None = None) -> None:
+    def __init__(self, link: ServiceLink, open_window: Callable[[], None], tag_folder: Callable[[str], None],
+                 parent: QObject | None = None, *, attached: bool = False) -> None:
         super().__init__(parent)
-        self.service = service
-        self.link = InProcessLink(service, self)
+        self.link = link
+        link.setParent(self)
         self.icon = QSystemTrayIcon(tray_icon(), self)
         self.menu = QMenu()
         self.status_action = QAction("starting…", self.menu)
@@ -127,7 +131,7 @@ class Tray(QObject):
         folder_action = QAction("Tag a folder…", self.menu)
         folder_action.triggered.connect(self._choose_folder)
         self._tag_folder = tag_folder
-        quit_action = QAction("Quit", self.menu)
+        quit_action = QAction("Quit tray (the service goes on)" if attached else "Quit", self.menu)
         quit_action.triggered.connect(self.quitRequested)
         for a in (self.status_action, None, self.pause_action, open_action, folder_action, None, quit_action):
             if a is None:
@@ -138,7 +142,11 @@ class Tray(QObject):
         self.icon.activated.connect(
             lambda reason: open_window() if reason == QSystemTrayIcon.ActivationReason.Trigger else None)
         self.link.changed.connect(self._changed)
-        self.link.serviceEvent.connect(self._event)
+        events = getattr(self.link, "serviceEvent", None)
+        if events is not None:
+            events.connect(self._event)
+        self._by_events = events is not None
+        self._seen: tuple[str, int, int] | None = None  # polled: (source, warnings said, failed) known
         self.notifications: list[tuple[str, str]] = []  # (title, text): what was shown, for tests
         self._batch_peak = 0
         self._batch_start_done = 0
@@ -169,6 +177,8 @@ class Tray(QObject):
             self.icon.showMessage(title, text, icon, 8000)
 
     def _changed(self, state: ServiceState) -> None:
+        if not self._by_events:
+            self._news(state)
         self.icon.setToolTip(tooltip(state))
         self.icon.setIcon(tray_icon(state.paused, state.running and state.queued > 0))
         self.status_action.setText(tooltip(state).replace("autotagger: ", "").split("\n")[0])
@@ -184,6 +194,21 @@ class Tray(QObject):
             if self._batch_peak >= BIG_BATCH or n >= BIG_BATCH:
                 self.notify("autotagger", f"Finished: {n} photo(s) tagged.")
             self._batch_peak = 0
+
+    def _news(self, state: ServiceState) -> None:
+        """A polled service: what its state says happened since the last poll (nothing for the first
+        state of a service, whose past is not news)."""
+        if not state.running:
+            return
+        seen = self._seen
+        self._seen = (state.source, state.warnings_said, state.failed)
+        if seen is None or seen[0] != state.source:
+            return
+        new = state.warnings_said - seen[1]
+        for warning in state.warnings[-new:] if new > 0 else ():
+            self._warned.add(warning)
+        if state.failed > seen[2]:
+            self._failed.add(f"{state.failed - seen[2]} photo(s) failed (`autotagger status` lists them)")
 
     def _event(self, ev: Any) -> None:
         name = type(ev).__name__
@@ -256,54 +281,104 @@ class _Exit(QObject):
 
 
 def run_tray(settings: Settings, config_path: Path, tagger_factory: Callable[[], Any]) -> tuple[int, str]:
-    """Start the service and the tray icon; returns (exit code, message). Blocks until Quit."""
-    from autotagger.gui.app import build_window, ensure_app
-    from autotagger.gui.ops import tag_folder
-    from autotagger.service.service import Service
+    """Start the service and the tray icon; returns (exit code, message). Blocks until Quit. When a
+    service already runs on the catalogue (the systemd/launchd unit, `autotagger service`), the tray
+    shows that one instead of failing to start a second."""
+    from autotagger.gui.app import ensure_app
+    from autotagger.service.control import read_state
 
     app = ensure_app()
     app.setQuitOnLastWindowClosed(False)
     single = SingleInstance(instance_name(settings.catalog_path))
     if not single.claim():
         return 1, f"a tray for catalogue {settings.catalog_path} is already running (its window was asked to show)"
-    if not QSystemTrayIcon.isSystemTrayAvailable():
+    try:
+        if not QSystemTrayIcon.isSystemTrayAvailable():
+            return 1, "no system tray on this desktop; run `autotagger service` (or `watch`) instead, and `gui` to browse"
+        elsewhere = read_state(settings.catalog_path)
+        if elsewhere is not None and elsewhere.running:
+            return _attached(app, single, settings, config_path)
+        return _in_process(app, single, settings, config_path, tagger_factory)
+    finally:
         single.release()
-        return 1, "no system tray on this desktop; run `autotagger service` (or `watch`) instead, and `gui` to browse"
-    service = Service(service_options(settings), tagger_factory)
-    exit_signal = _Exit()
-    runner = ServiceThread(service, exit_signal.exited.emit)
-    holder: dict[str, Any] = {}
 
-    def open_window() -> None:
-        win = holder.get("window")
-        if win is None:
-            win = holder["window"] = build_window(settings, config_path, service=service, keep_running_in_tray=True)
-        win.show()
-        win.raise_()
-        win.activateWindow()
+
+def _tag_in_background(settings: Settings) -> Callable[[str], None]:
+    """The menu's "Tag a folder…": queue its photos in the catalogue (whichever service runs takes them)."""
 
     def tag(folder: str) -> None:
         def job() -> None:
             from autotagger.catalog import Catalog
+            from autotagger.gui.ops import tag_folder
 
             with Catalog(settings.catalog_path) as cat:
                 tag_folder(cat, folder, settings.recursive)
 
         threading.Thread(target=job, name="autotagger-tag-folder", daemon=True).start()
 
-    tray = Tray(service, open_window, tag)
-    single.activated.connect(open_window)
+    return tag
+
+
+class _Windows:
+    """The main window, built on first use."""
+
+    def __init__(self, settings: Settings, config_path: Path, service: Any = None) -> None:
+        self._args = (settings, config_path, service)
+        self.window: Any = None
+
+    def show(self) -> None:
+        from autotagger.gui.app import build_window
+
+        if self.window is None:
+            settings, config_path, service = self._args
+            self.window = build_window(settings, config_path, service=service, keep_running_in_tray=True)
+        self.window.show()
+        self.window.raise_()
+        self.window.activateWindow()
+
+    def close(self) -> None:
+        if self.window is not None:
+            self.window.shutdown()
+
+
+def _in_process(app: Any, single: SingleInstance, settings: Settings, config_path: Path,
+                tagger_factory: Callable[[], Any]) -> tuple[int, str]:
+    from autotagger.service.service import Service
+
+    service = Service(service_options(settings), tagger_factory)
+    exit_signal = _Exit()
+    runner = ServiceThread(service, exit_signal.exited.emit)
+    windows = _Windows(settings, config_path, service)
+    tray = Tray(InProcessLink(service), windows.show, _tag_in_background(settings))
+    single.activated.connect(windows.show)
     tray.quitRequested.connect(service.stop)
     exit_signal.exited.connect(app.quit)
     runner.start()
     app.exec()
     service.stop()
     runner.thread.join(timeout=30)
-    win = holder.get("window")
-    if win is not None:
-        win.shutdown()
+    windows.close()
     tray.icon.hide()
-    single.release()
     if runner.error:
         return 1, runner.error
+    return 0, ""
+
+
+def _attached(app: Any, single: SingleInstance, settings: Settings, config_path: Path) -> tuple[int, str]:
+    from autotagger.gui.app import catalog_opener
+    from autotagger.gui.status import PollingLink, remote_control, remote_reader
+    from autotagger.gui.worker import CatalogClient
+
+    opener = catalog_opener(settings.catalog_path)
+    client = CatalogClient(lambda: opener(True), "tray-read")
+    link = PollingLink(client, remote_reader(settings.catalog_path), remote_control(settings.catalog_path))
+    windows = _Windows(settings, config_path)
+    tray = Tray(link, windows.show, _tag_in_background(settings), attached=True)
+    single.activated.connect(windows.show)
+    tray.quitRequested.connect(app.quit)
+    app.exec()
+    link.stop()
+    windows.close()
+    tray.icon.hide()
+    client.shutdown()
     return 0, ""
