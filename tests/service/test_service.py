@@ -129,12 +129,16 @@ def test_raw_and_jpeg_of_one_capture_are_tagged_once(tmp_path: Path) -> None:
     assert raw.read_bytes()[:4] == b"II*\x00"
 
 
-def test_bad_file_fails_with_error_and_others_go_on(tmp_path: Path) -> None:
-    photos, log = tmp_path / "photos", tmp_path / "calls.log"
+def _good_and_bad(tmp: Path) -> tuple[Path, Path, Path, Path]:
+    photos = tmp / "photos"
     photos.mkdir()
-    good = make_jpeg(photos / "good.jpg", 1)
     bad = photos / "bad.jpg"
     bad.write_bytes(b"\xff\xd8\xff\xe0 this is not a jpeg at all" * 10)
+    return photos, tmp / "calls.log", make_jpeg(photos / "good.jpg", 1), bad
+
+
+def test_bad_file_fails_with_error_and_others_go_on(tmp_path: Path) -> None:
+    photos, log, good, bad = _good_and_bad(tmp_path)
     events: list[object] = []
     for _ in range(3):  # failed jobs are retried a bounded number of times
         svc = Service(options(tmp_path, [photos], once=True, max_attempts=2), lambda: LoggingTagger(log))
@@ -151,11 +155,7 @@ def test_bad_file_fails_with_error_and_others_go_on(tmp_path: Path) -> None:
 def test_a_damaged_file_that_has_not_changed_for_a_while_is_not_tried_again(tmp_path: Path) -> None:
     """Corrupt bytes that have sat still for ``damaged_settled`` seconds give the same error every time:
     it fails for good at once (`watch --once` does not wait 35 s for the retries); a change queues it."""
-    photos, log = tmp_path / "photos", tmp_path / "calls.log"
-    photos.mkdir()
-    good = make_jpeg(photos / "good.jpg", 1)
-    bad = photos / "bad.jpg"
-    bad.write_bytes(b"\xff\xd8\xff\xe0 this is not a jpeg at all" * 10)
+    photos, log, good, bad = _good_and_bad(tmp_path)
     events: list[object] = []
     opts = options(tmp_path, [photos], once=True, retry_delays=(60.0,), damaged_settled=0.0)
     svc = Service(opts, lambda: LoggingTagger(log))
@@ -168,6 +168,9 @@ def test_a_damaged_file_that_has_not_changed_for_a_while_is_not_tried_again(tmp_
     assert rows[str(bad)].status == "failed" and rows[str(bad)].error == "truncated JPEG"
     with Catalog(tmp_path / "catalog.sqlite3") as cat:
         assert [j.attempts for j in cat.list_jobs("failed")] == [1] and cat.pending_count() == 0
+    make_jpeg(bad, 7)  # the photographer puts a good copy in its place: it is taken again
+    Service(opts, lambda: LoggingTagger(log)).run()
+    assert catalog_rows(tmp_path / "catalog.sqlite3")[str(bad)].status == "tagged"
 
 
 def test_a_photo_whose_name_is_not_utf8_is_named_and_the_service_goes_on(tmp_path: Path) -> None:
