@@ -6,7 +6,14 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from autotagger.cli.common import EXIT_OK, EXIT_SOME_FAILED, emit_json, print_error, print_warning
+from autotagger.cli.common import (
+    EXIT_OK,
+    EXIT_SOME_FAILED,
+    emit_json,
+    load_settings_from_args,
+    print_error,
+    print_warning,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -17,8 +24,9 @@ def register(subparsers: Any) -> None:
         "files and their XMP sidecars; a person's own captions and keywords stay.",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
-    p.add_argument("--sidecar-name", choices=("ext", "base"), default="ext",
-                   help="sidecar naming: ext = IMG_1.CR2.xmp (default), base = IMG_1.xmp")
+    p.add_argument("--sidecar-name", choices=("ext", "base"),
+                   help="sidecar naming: ext = IMG_1.CR2.xmp, base = IMG_1.xmp (default: the setting, as "
+                   "`tag` uses; the other name's sidecar is undone too when it holds our tags)")
     p.add_argument("-r", "--recursive", action="store_true", help="descend into folders")
     p.add_argument("--json", action="store_true", help="one JSON line per file on stdout")
     p.set_defaults(run=run)
@@ -43,16 +51,39 @@ def _expand(paths: list[str], recursive: bool) -> tuple[list[Path], list[str]]:
     return files, errors
 
 
-def run(args: argparse.Namespace) -> int:
-    from autotagger.metadata import MetadataError, undo_metadata
+NOTHING_FOUND = "nothing written by autotagger found"
 
+
+def _undo(path: Path, sidecar_name: str) -> Any:
+    """Undo with the sidecar name in use; a sidecar under the other name (the setting changed since
+    the photo was tagged) is undone as well."""
+    import dataclasses
+
+    from autotagger.metadata import undo_metadata
+    from autotagger.metadata.model import sidecar_path
+
+    outcome = undo_metadata(path, sidecar_name=sidecar_name)
+    other = "base" if sidecar_name == "ext" else "ext"
+    if outcome.sidecar or not sidecar_path(path, other).exists():
+        return outcome
+    second = undo_metadata(path, sidecar_name=other)
+    if not second.sidecar:
+        return outcome
+    warnings = tuple(w for w in (*outcome.warnings, *second.warnings) if w != NOTHING_FOUND)
+    return dataclasses.replace(outcome, sidecar=second.sidecar, warnings=tuple(dict.fromkeys(warnings)))
+
+
+def run(args: argparse.Namespace) -> int:
+    from autotagger.metadata import MetadataError
+
+    settings = load_settings_from_args(args, sidecar_name=args.sidecar_name)
     files, errors = _expand(args.paths, args.recursive)
     for message in errors:
         print_error(message)
     failed = len(errors)
     for path in files:
         try:
-            outcome = undo_metadata(path, sidecar_name=args.sidecar_name)
+            outcome = _undo(path, settings.sidecar_name)
         except MetadataError as exc:
             print_error(str(exc))
             failed += 1

@@ -1,0 +1,40 @@
+"""`autotagger undo` finds the sidecars `tag` wrote: the sidecar name comes from the settings, and a
+sidecar under the other name (the setting changed since) is undone too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autotagger.cli import main
+from autotagger.metadata import write_metadata
+from tests.metadata.conftest import RECORD
+
+
+def _raw(tmp: Path) -> Path:
+    raw = tmp / "IMG_0002.CR2"
+    raw.write_bytes(b"II*\x00\x10\x00\x00\x00CR\x02\x00" + bytes(range(256)))
+    return raw
+
+
+def test_undo_uses_the_sidecar_name_of_the_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('sidecar_name = "base"\n', encoding="utf-8")
+    monkeypatch.setenv("AUTOTAGGER_CONFIG", str(config))
+    raw = _raw(tmp_path)
+    write_metadata(raw, RECORD, sidecar_name="base")
+    assert (tmp_path / "IMG_0002.xmp").exists()
+    assert main(["undo", str(raw)]) == 0
+    assert not (tmp_path / "IMG_0002.xmp").exists()  # it held only ours
+
+
+def test_undo_also_finds_a_sidecar_under_the_other_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AUTOTAGGER_SIDECAR_NAME", "base")
+    raw = _raw(tmp_path)
+    write_metadata(raw, RECORD, sidecar_name="ext")  # tagged before the setting changed
+    assert main(["undo", str(raw)]) == 0
+    assert not (tmp_path / "IMG_0002.CR2.xmp").exists()
+    assert "nothing written by autotagger found" not in capsys.readouterr().err
