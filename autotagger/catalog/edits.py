@@ -64,6 +64,33 @@ class EditsMixin(CatalogBase):
                 c.execute("INSERT OR IGNORE INTO removed_tags (image_id, tag_id) VALUES (?, ?)", (image_id, tid))
             self._refresh_tags_text(image_id)
 
+    def forget_model_results(self, key: int | str) -> bool:
+        """`undo` took our caption and tags out of the file: they leave the catalogue too (the model's
+        tags and caption, its answers, and which model and question set gave them, so that no copy
+        takes this empty result for its own). A person's caption and tags stay. The image stays done:
+        the service does not tag it again by itself (its file's next change does, or "Tag again").
+        False: the catalogue does not know the image (only its file had our tags)."""
+        with self._write() as c:
+            try:
+                image_id = self._image_id(key)
+            except CatalogError:
+                return False
+            ids = [
+                int(r[0])
+                for r in c.execute("SELECT tag_id FROM image_tags WHERE image_id = ? AND source = 0", (image_id,))
+            ]
+            c.execute("DELETE FROM image_tags WHERE image_id = ? AND source = 0", (image_id,))
+            self._count_tags(ids, -1)
+            c.execute(
+                "UPDATE images SET caption = CASE WHEN caption_source = 'person' THEN caption ELSE '' END, "
+                "caption_source = CASE WHEN caption_source = 'person' THEN 'person' ELSE '' END, "
+                "model_caption = NULL, answers = NULL, model_ref = NULL, question_set_version = '', "
+                "updated_at = ? WHERE id = ?",
+                (now_iso(), image_id),
+            )
+            self._refresh_tags_text(image_id)
+        return True
+
     def removed_tags(self, key: int | str) -> tuple[str, ...]:
         """The tags a person removed from this image (the model may not bring them back); () for
         an image the catalogue does not know."""

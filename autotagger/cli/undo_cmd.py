@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -81,21 +84,50 @@ def run(args: argparse.Namespace) -> int:
     for message in errors:
         print_error(message)
     failed = len(errors)
-    for path in files:
-        try:
-            outcome = _undo(path, settings.sidecar_name)
-        except MetadataError as exc:
-            print_error(str(exc))
-            failed += 1
-            continue
-        except OSError as exc:
-            print_error(f"{path}: {exc.strerror or exc}")
-            failed += 1
-            continue
-        if args.json:
-            emit_json({"path": outcome.path, "embedded": outcome.embedded, "sidecar": outcome.sidecar,
-                       "warnings": list(outcome.warnings)})
-        elif args.recursive is False or outcome.embedded or outcome.sidecar:
-            for w in outcome.warnings:
-                print_warning(f"{path}: {w}")
+    with _catalog(settings.catalog_path) as cat:
+        for path in files:
+            try:
+                outcome = _undo(path, settings.sidecar_name)
+            except MetadataError as exc:
+                print_error(str(exc))
+                failed += 1
+                continue
+            except OSError as exc:
+                print_error(f"{path}: {exc.strerror or exc}")
+                failed += 1
+                continue
+            if cat is not None and (outcome.embedded or outcome.sidecar):
+                cat.forget_model_results(os.path.abspath(path))  # search forgets them too
+            _report(args, path, outcome)
     return EXIT_SOME_FAILED if failed else EXIT_OK
+
+
+@contextlib.contextmanager
+def _catalog(path: Path) -> Iterator[Any]:
+    """The catalogue, if there is one (undo works on files the catalogue never saw); None when none
+    exists or it cannot be opened (said once: the files are still undone)."""
+    from autotagger.catalog import Catalog
+    from autotagger.catalog.errors import CatalogError
+
+    if not path.exists():
+        yield None
+        return
+    try:
+        cat = Catalog(path)
+    except CatalogError as exc:
+        print_warning(f"the catalogue is not updated: {exc}")
+        yield None
+        return
+    try:
+        yield cat
+    finally:
+        cat.close()
+
+
+def _report(args: argparse.Namespace, path: Path, outcome: Any) -> None:
+    if args.json:
+        emit_json({"path": outcome.path, "embedded": outcome.embedded, "sidecar": outcome.sidecar,
+                   "warnings": list(outcome.warnings)})
+    elif args.recursive is False or outcome.embedded or outcome.sidecar:
+        for w in outcome.warnings:
+            print_warning(f"{path}: {w}")

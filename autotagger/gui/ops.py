@@ -156,8 +156,7 @@ def undo(catalog: Any, paths: Sequence[str], sidecar_name: str = "ext") -> list[
     for path in paths:
         try:
             undo_metadata(Path(path), sidecar_name=sidecar_name)
-            if hasattr(catalog, "undo"):
-                catalog.undo(path)
+            catalog.forget_model_results(path)  # search, the tag tree and later edits forget them too
         except Exception as exc:  # one bad file: report, go on
             failures.append((path, " ".join(str(exc).split())))
     return failures

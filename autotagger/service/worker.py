@@ -280,7 +280,7 @@ class Worker:
             item.error = one_line(exc)
             return item
         item.reuse = self._journal.load(primary, item.content_hash)
-        if item.reuse is None and primary not in pending:
+        if item.reuse is None and primary not in pending and recs[primary].model_id:
             item.reuse = result_from_record(recs[primary], primary)  # e.g. a RAW arriving after its JPEG
         return item
 

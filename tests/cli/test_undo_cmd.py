@@ -38,3 +38,20 @@ def test_undo_also_finds_a_sidecar_under_the_other_name(
     assert main(["undo", str(raw)]) == 0
     assert not (tmp_path / "IMG_0002.CR2.xmp").exists()
     assert "nothing written by autotagger found" not in capsys.readouterr().err
+
+
+def test_undo_makes_the_catalogue_forget_the_models_tags(tmp_path: Path) -> None:
+    from autotagger.catalog import Catalog
+    from tests.catalog.helpers import result
+    from tests.metadata.conftest import make_image
+
+    photo = make_image(tmp_path, "jpeg")
+    write_metadata(photo, RECORD)
+    catalog = tmp_path / "catalog.sqlite3"
+    with Catalog(catalog) as cat:
+        cat.record_result(result(str(photo)), size=1, mtime=1.0, content_hash="h")
+        assert cat.search("tag:animal")
+    assert main(["undo", str(photo), "--catalog", str(catalog)]) == 0
+    with Catalog(catalog) as cat:
+        rec = cat.get_image(str(photo))
+        assert cat.search("tag:animal") == [] and rec is not None and rec.caption == ""
