@@ -107,6 +107,11 @@ class PlannerMixin(VocabMixin):
                 cond = "i.camera LIKE ? ESCAPE '\\'"
                 plan.where.append(f"coalesce(NOT {cond}, 1)" if neg else cond)
                 plan.params.append(f"%{like_escape(camera)}%")
+        for symbols, neg in ((q.symbols, False), (q.not_symbols, True)):
+            for symbol in symbols:  # instr: a symbol has no case and no FTS token
+                cond = "(instr(i.name, ?) > 0 OR instr(i.caption, ?) > 0 OR instr(coalesce(i.tags_text, ''), ?) > 0)"
+                plan.where.append(f"NOT {cond}" if neg else cond)
+                plan.params.extend((symbol, symbol, symbol))
         if q.after or q.before:
             conds, args = [], []
             if q.after:

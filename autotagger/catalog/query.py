@@ -10,6 +10,7 @@ User text only ever reaches FTS5 inside a double-quoted string with quotes doubl
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -32,6 +33,8 @@ class ParsedQuery:
     not_folders: list[str] = field(default_factory=list)
     cameras: list[str] = field(default_factory=list)
     not_cameras: list[str] = field(default_factory=list)
+    symbols: list[str] = field(default_factory=list)  # emoji and other symbols: no FTS token, matched as text
+    not_symbols: list[str] = field(default_factory=list)
     after: str | None = None
     before: str | None = None
     prefix: str | None = None  # the prefix-matched last word (lower case) when it is plain ASCII letters/digits
@@ -63,7 +66,7 @@ class ParsedQuery:
     def empty(self) -> bool:
         return not any(
             (self.words, self.not_words, self.tags, self.not_tags, self.folders, self.not_folders,
-             self.cameras, self.not_cameras, self.after, self.before)
+             self.cameras, self.not_cameras, self.symbols, self.not_symbols, self.after, self.before)
         )
 
 
@@ -133,11 +136,21 @@ def tokenize(query: str) -> list[tuple[bool, str | None, str, bool]]:
     return terms
 
 
+def _is_symbol(text: str) -> bool:
+    """No word character, but a symbol (emoji, ☕, ©): the full-text index has no token for it."""
+    return not _WORD_CHAR.search(text) and any(unicodedata.category(ch).startswith("S") for ch in text)
+
+
 def parse_query(query: str) -> ParsedQuery:
     if "\x00" in query:
         raise QueryError("query contains a NUL character")
     q = ParsedQuery()
-    terms = [t for t in tokenize(query) if t[1] is not None or _WORD_CHAR.search(t[2])]  # drop punctuation
+    every = tokenize(query)
+    for neg, key, value, _ in every:
+        if key is None and _is_symbol(value):
+            (q.not_symbols if neg else q.symbols).append(value)
+    # punctuation is no term ("*" alone: everything, as an empty query)
+    terms = [t for t in every if t[1] is not None or _WORD_CHAR.search(t[2])]
     for k, (neg, key, value, quoted) in enumerate(terms):
         if key is None:
             # only the last term is the word still being typed: prefix-match it, earlier words are

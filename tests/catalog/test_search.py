@@ -219,3 +219,14 @@ def test_date_queries_sort_newest_capture_first(cat: Catalog) -> None:
     assert [h.path.rsplit("/", 1)[1] for h in cat.search("after:2023")] == [
         "car.jpg", "kitchen.jpg", "IMG_0002.jpg", "IMG_0001.jpg"
     ]
+
+
+def test_a_symbol_is_found_in_names_captions_and_tags(cat: Catalog) -> None:
+    """Emoji and other symbols have no full-text token: they are matched as text, never ignored."""
+    cat.record_result(result("/p/sym/coffee ☕ break.jpg", caption="a cup on a table"), size=1, mtime=1.0)
+    cat.record_result(result("/p/sym/dog.jpg", caption="my dog 🐶 at home"), size=1, mtime=1.0)
+    assert names(cat, "☕") == {"coffee ☕ break.jpg"}
+    assert names(cat, "🐶") == {"dog.jpg"}
+    assert names(cat, "folder:/p/sym -☕") == {"dog.jpg"}
+    assert names(cat, "🦄") == set()
+    assert cat.count("☕ cup") == 1
