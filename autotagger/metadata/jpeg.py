@@ -77,15 +77,21 @@ def write(data: bytes, parts: Parts) -> bytes:
         if seg is not None and len(seg[1]) > MAX_PAYLOAD:
             raise UnsafeToEmbed("metadata too large for a JPEG segment")
 
-    # replace in place (first occurrence), drop the other occurrences, insert what is new
+    # Replace the first occurrence in place (the one read() reads), insert what is new. Photoshop
+    # APP13 segments are pieces of one IRB, read joined: the rebuilt IRB replaces all of them. A later
+    # Exif or standard XMP APP1 (extended XMP has its own ID and is never touched) is a separate
+    # block we did not write and did not read, so it is copied as it is: dropping it loses someone's
+    # data. Which XMP packet readers show is already ambiguous in such a file (exiv2 reads only the
+    # first; exiftool reads all, later values winning unless -a), so we cannot merge them all into
+    # one; we update the first, as we read it, and leave the others untouched.
     insert_at = 0
     while insert_at < len(segs) and segs[insert_at][0] in (APP0, APP1):
         insert_at += 1
     tail_inserts: list[tuple[int, bytes]] = []
-    for idx, seg in ((exif_i, exif_seg), (xmp_i, xmp_seg), (ps_i, ps_seg)):
+    for idx, seg, pieces in ((exif_i, exif_seg, False), (xmp_i, xmp_seg, False), (ps_i, ps_seg, True)):
         if idx:
             new[idx[0]] = seg
-            for j in idx[1:]:
+            for j in idx[1:] if pieces else ():
                 new[j] = None
         elif seg is not None:
             tail_inserts.append(seg)

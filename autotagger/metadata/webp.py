@@ -1,4 +1,9 @@
-"""WebP: XMP and EXIF chunks of an extended (VP8X) file; simple files become VP8X, bitstream untouched."""
+"""WebP: XMP and EXIF chunks of an extended (VP8X) file; simple files become VP8X, bitstream untouched.
+
+A file that needs no VP8X any more (one VP8/VP8L chunk, no metadata, ICC, alpha chunk or animation)
+is written in the simple form again, so that undo gives back the simple file we were given.
+Bytes after the RIFF payload (data some tools append) are kept as they are.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,8 @@ from autotagger.metadata.parts import Parts, exif_update, xmp_exif_parts
 FLAG_ICC, FLAG_ALPHA, FLAG_EXIF, FLAG_XMP, FLAG_ANIM = 0x20, 0x10, 0x08, 0x04, 0x02
 
 
-def _chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+def _chunks(data: bytes) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """([(type, body)] of the RIFF payload, the bytes after it)."""
     if data[:4] != b"RIFF" or data[8:12] != b"WEBP":
         raise UnsafeToEmbed("not a WebP file")
     riff_size = struct.unpack("<I", data[4:8])[0]
@@ -26,7 +32,7 @@ def _chunks(data: bytes) -> list[tuple[bytes, bytes]]:
         pos += 8 + size + (size & 1)
     if not out:
         raise UnsafeToEmbed("corrupt WebP: no chunks")
-    return out
+    return out, data[end:]
 
 
 def _canvas(chunks: list[tuple[bytes, bytes]]) -> tuple[int, int, bool]:
@@ -41,14 +47,29 @@ def _canvas(chunks: list[tuple[bytes, bytes]]) -> tuple[int, int, bool]:
     raise UnsafeToEmbed("corrupt or unknown WebP bitstream header")
 
 
+def _simple(chunks: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The chunks without VP8X when it says nothing the bitstream does not say itself."""
+    if len(chunks) != 2 or chunks[1][0] not in (b"VP8 ", b"VP8L"):
+        return chunks
+    header = chunks[0][1]
+    try:
+        w, h, alpha = _canvas(chunks[1:])
+    except UnsafeToEmbed:  # a bitstream header we do not know: VP8X stays
+        return chunks
+    flags = FLAG_ALPHA if alpha else 0
+    if header == bytes((flags, 0, 0, 0)) + (w - 1).to_bytes(3, "little") + (h - 1).to_bytes(3, "little"):
+        return chunks[1:]
+    return chunks
+
+
 def read(data: bytes) -> Parts:
-    chunks = _chunks(data)
+    chunks, _tail = _chunks(data)
     xmp = next((b for t, b in chunks if t == b"XMP "), None)
     return xmp_exif_parts(xmp, next((b for t, b in chunks if t == b"EXIF"), None))
 
 
 def write(data: bytes, parts: Parts) -> bytes:
-    chunks = _chunks(data)
+    chunks, tail = _chunks(data)
     if chunks[0][0] != b"VP8X":
         w, h, alpha = _canvas(chunks)
         vp8x = struct.pack("<I", FLAG_ALPHA if alpha else 0)[:4] + (w - 1).to_bytes(3, "little")
@@ -71,6 +92,6 @@ def write(data: bytes, parts: Parts) -> bytes:
     header[0] = flags
     body[0] = (b"VP8X", bytes(header))
     out = bytearray()
-    for ctype, content in body:
+    for ctype, content in _simple(body):
         out += ctype + struct.pack("<I", len(content)) + content + (b"\x00" if len(content) & 1 else b"")
-    return b"RIFF" + struct.pack("<I", len(out) + 4) + b"WEBP" + bytes(out)
+    return b"RIFF" + struct.pack("<I", len(out) + 4) + b"WEBP" + bytes(out) + tail
