@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from autotagger.metadata import iptc as iptcmod
@@ -23,6 +24,7 @@ from autotagger.metadata.parts import Parts
 from autotagger.metadata.safefile import (
     Snapshot,
     read_with_snapshot,
+    real_path,
     remove_file,
     remove_stale_temps,
     replace_file,
@@ -41,15 +43,54 @@ def _os_error(path: Path, exc: OSError) -> MetadataError:
     return MetadataError(f"{path}: {exc.strerror or exc}")
 
 
+def _no_write_bits(path: Path) -> bool:
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode) & 0o222 == 0
+    except OSError:
+        return False
+
+
+def _file_read_only(path: Path) -> bool:
+    """No write bit for anyone (chmod 444), or we may not write it.
+
+    The bits decide even for root (a Docker or NAS service): access() says yes to root for every
+    file, and a person who made a photo read-only meant it for us too.
+    """
+    return _no_write_bits(path) or not os.access(path, os.W_OK)
+
+
+def _folder_read_only(folder: Path) -> bool:
+    """No write bit for anyone (chmod 555), or we may not create files in it; as ``_file_read_only``.
+
+    Not the bits on Windows: there a folder's read-only attribute only marks it as customised
+    (Pictures has it) and files in it can still be made.
+    """
+    return (os.name != "nt" and _no_write_bits(folder)) or not os.access(folder, os.W_OK)
+
+
 def _embed_blocker(path: Path) -> str | None:
-    """Why the file itself may not be written (RAW, read-only), or None."""
+    """Why the file itself may not be written (RAW, read-only), or None.
+
+    Through a symlink it is the real file and its folder that count: the write goes there.
+    """
     if is_raw(path):
         return "RAW file"
-    if not os.access(path, os.W_OK):
+    real = real_path(path)
+    if _file_read_only(real):
         return "file is read-only"
-    if not os.access(path.parent, os.W_OK):
+    if _folder_read_only(real.parent):
         return "folder is read-only"
     return None
+
+
+def _holds_our_tags(path: Path) -> bool:
+    """Whether the file's own XMP carries our provenance (read only; unreadable or damaged: no)."""
+    try:
+        data = path.read_bytes()
+        fields = Fields.from_parts(handler_for(path, data).read(data))
+    except Exception:  # OSError, UnsafeToEmbed, struct/index errors: as if nothing were found
+        return False
+    return merge.has_provenance(fields.xmp)
 
 
 def _edit_embedded(path: Path, edit: str, record: MetadataRecord | None, keep_backup: bool) -> bool:
@@ -93,7 +134,14 @@ def _edit_embedded(path: Path, edit: str, record: MetadataRecord | None, keep_ba
 
 
 def _edit_sidecar(path: Path, sidecar_name: str, edit: str, record: MetadataRecord | None) -> Path | None:
-    """Apply to / undo from the sidecar (merging into an existing one); the sidecar path or None."""
+    """Apply to / undo from the sidecar (merging into an existing one); the sidecar path or None.
+
+    The sidecar is named after ``path`` as given, a symlink not resolved: for an album of links to
+    RAW files it lies beside the link, where a person browsing the album and a DAM that imported
+    the album look, and where sidecars written before symlinks were followed already are (undo and
+    read_metadata find them by the same name). Only a sidecar that is itself a symlink is written
+    through to its target (safefile.real_path).
+    """
     sc = sidecar_path(path, sidecar_name)
     try:
         if sc.exists():
@@ -115,13 +163,22 @@ def _edit_sidecar(path: Path, sidecar_name: str, edit: str, record: MetadataReco
             if not merge.has_provenance(doc):
                 return None
             merge.undo(fields)
+            _refuse_read_only_folder(sc)
             if doc.is_empty():
                 remove_file(sc, snap)
                 return sc
+        _refuse_read_only_folder(sc)
         replace_file(sc, doc.serialize(), snap)
     except OSError as exc:
         raise _os_error(sc, exc) from None
     return sc
+
+
+def _refuse_read_only_folder(sc: Path) -> None:
+    """A read-only folder gets no sidecar either: what a normal user meets as "Permission denied",
+    root (who may write anyway) meets too, and nothing is written."""
+    if _folder_read_only(real_path(sc).parent):
+        raise MetadataError(f"{sc}: folder is read-only, nothing written")
 
 
 def write_metadata(
@@ -168,12 +225,20 @@ def undo_metadata(path: Path, *, sidecar_name: str = "ext") -> WriteOutcome:
         raise MetadataError(f"{path}: no such file")
     warnings: list[str] = []
     embedded = False
-    if path.is_file() and _embed_blocker(path) is None:
-        try:
-            embedded = _edit_embedded(path, "undo", None, False)
-        except UnsafeToEmbed as exc:
-            warnings.append(_one_line(f"file not changed: {exc}"))
+    kept_by = None  # why our tags must stay in the file
+    if path.is_file():
+        blocker = _embed_blocker(path)
+        if blocker is None:
+            try:
+                embedded = _edit_embedded(path, "undo", None, False)
+            except UnsafeToEmbed as exc:
+                warnings.append(_one_line(f"file not changed: {exc}"))
+        elif blocker != "RAW file" and _holds_our_tags(path):
+            kept_by = blocker
     sc = _edit_sidecar(path, sidecar_name, "undo", None)
+    if kept_by is not None:  # an error, not "nothing found": the person must make it writable and retry
+        done = "; removed them from its sidecar" if sc is not None else ""
+        raise MetadataError(f"{path}: {kept_by}: our tags are still in it{done}")
     if not embedded and sc is None:
         warnings.append("nothing written by autotagger found")
     return WriteOutcome(str(path), embedded, None if sc is None else str(sc), tuple(warnings))
