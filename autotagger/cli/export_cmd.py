@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from autotagger.cli.common import EXIT_OK, CliError
+from autotagger.cli.common import EXIT_OK, EXIT_USAGE, CliError
 from autotagger.cli.search_cmd import accept_negations
 
 CSV_FIELDS = ("path", "caption", "caption_source", "tags", "confidences", "status", "error", "captured_at",
@@ -80,13 +80,31 @@ def write(out: IO[str], fmt: str, recs: Iterator[Any]) -> int:
     return n
 
 
+def check_destination(dest: Path, catalog: Path) -> None:
+    """Refuse to write over the catalogue (or its journal, WAL and lock files), a photo, a sidecar or
+    a folder: `-o` replaces what is there, and a mistyped name must not cost a library."""
+    from autotagger.watch.files import IMAGE_EXTS, ext_of
+
+    if dest.is_dir():
+        raise CliError(f"cannot write {dest}: it is a folder", EXIT_USAGE)
+    real, cat = os.path.realpath(dest), os.path.realpath(catalog)
+    if real == cat or (os.path.dirname(real) == os.path.dirname(cat) and os.path.basename(real).startswith(
+            os.path.basename(cat))):
+        raise CliError(f"cannot write {dest}: it is the catalogue (or one of its files)", EXIT_USAGE)
+    if ext_of(dest.name) in IMAGE_EXTS or dest.suffix.lower() == ".xmp":
+        raise CliError(f"cannot write {dest}: it is named as a photo or a sidecar (use .csv or .json)", EXIT_USAGE)
+
+
 def run(args: argparse.Namespace) -> int:
     from autotagger.cli.search_cmd import reading_catalog
 
     query = " ".join(args.query)
     with reading_catalog(args) as cat:
+        if query.strip():
+            cat.search(query, limit=1)  # a bad query is said before any output starts
         if args.output:
             dest = Path(args.output)
+            check_destination(dest, Path(cat.path))
             tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
             try:
                 with open(tmp, "w", encoding="utf-8", newline="") as f:

@@ -89,5 +89,13 @@ def run(args: argparse.Namespace) -> int:
             )
         else:
             tags = ", ".join(hit.tags)
-            print(f"{hit.path}\t{hit.caption}\t{tags}", flush=False)
+            print(f"{one_field(hit.path)}\t{one_field(hit.caption)}\t{one_field(tags)}", flush=False)
     return EXIT_OK
+
+
+def one_field(text: str) -> str:
+    """A value for one tab-separated field of one line: tabs, newlines and other control characters
+    become escapes (\\t, \\n), so that every hit is one line for `cut`, `grep` and scripts."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)

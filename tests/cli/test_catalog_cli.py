@@ -145,3 +145,30 @@ def test_global_options_work_after_the_command_too(
     assert run(capsys, "--catalog", str(tmp_path / "other.sqlite3"), "status", "--catalog", str(catalog), "--json") == before
     code, out, _ = run(capsys, "folders", "list", "--catalog", str(catalog))  # a nested command
     assert code == 0 and out.split() == ["/p", "(missing)"]
+
+
+def test_export_never_writes_over_the_catalogue_a_photo_or_a_folder(
+    catalog: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    photo = tmp_path / "IMG_1.jpg"
+    photo.write_bytes(b"\xff\xd8 a photo")
+    before = catalog.read_bytes()
+    for dest in (catalog, Path(str(catalog) + "-wal"), photo, tmp_path / "IMG_1.CR2.xmp", tmp_path):
+        code, out, err = run(capsys, "--catalog", str(catalog), "export", "-o", str(dest))
+        assert code == 2 and err.count("\n") == 1 and "cannot write" in err, dest
+    assert catalog.read_bytes() == before and photo.read_bytes() == b"\xff\xd8 a photo"
+    code, _, _ = run(capsys, "--catalog", str(catalog), "export", "-o", str(tmp_path / "all.csv"))
+    assert code == 0 and (tmp_path / "all.csv").read_text().startswith("path,")
+
+
+def test_export_of_a_bad_query_prints_nothing_but_the_error(catalog: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for fmt in ("csv", "json", "jsonl"):
+        code, out, err = run(capsys, "--catalog", str(catalog), "export", "--format", fmt, "after:notadate")
+        assert code == 2 and out == "" and "bad query" in err
+
+
+def test_search_prints_one_line_per_hit_whatever_the_caption(catalog: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with Catalog(catalog) as cat:
+        cat.set_caption("/p/cat.jpg", "a cat\non a sofa\twith a tab")
+    code, out, _ = run(capsys, "--catalog", str(catalog), "search", "sofa")
+    assert code == 0 and out.splitlines() == ["/p/cat.jpg\ta cat\\non a sofa\\twith a tab\tsetting|indoors"]
