@@ -367,7 +367,9 @@ class Worker:
 
     def _process(self, cat: Any, batch: list[WorkItem]) -> None:
         run = [it for it in batch if not it.skip and it.reuse is None and it.error is None]
-        self._reuse_twins(cat, run)
+        self._reuse_twins(cat, run)  # loads the model (minutes, the first time)
+        if self.stop_event.is_set():  # stopped meanwhile (Ctrl-C at start-up): no file is touched; the
+            return  # claimed jobs go back to pending, as for a prefetched batch
         run = [it for it in run if it.reuse is None]
 
         def key(it: WorkItem) -> str:

@@ -422,3 +422,23 @@ def test_the_taggers_preprocessing_runs_on_the_loader_threads(tmp_path: Path) ->
     # queued, one waiting to be queued); everything after is preprocessed on the decode pool.
     assert tagger.raw <= 16 and len(tagger.threads) == 40 - tagger.raw
     assert tagger.threads and all(name.startswith("autotagger-decode") for name in tagger.threads)
+
+
+def test_stopped_while_the_model_loads_no_photo_is_touched(tmp_path: Path) -> None:
+    """Ctrl-C during the first minutes (the model loading): the batch waiting for it is not tagged."""
+    photos, log = tmp_path / "photos", tmp_path / "calls.log"
+    photos.mkdir()
+    files = [make_jpeg(photos / f"p{i}.jpg", i) for i in range(3)]
+    before = {f: f.read_bytes() for f in files}
+    holder: list[Service] = []
+
+    def slow_load() -> LoggingTagger:
+        holder[0].stop()  # the person gave up while the model loaded
+        return LoggingTagger(log)
+
+    svc = Service(options(tmp_path, [photos], once=True, write_mode="embed"), slow_load)
+    holder.append(svc)
+    svc.run()
+    assert model_calls(log) == {} and all(f.read_bytes() == before[f] for f in files)
+    with Catalog(tmp_path / "catalog.sqlite3") as cat:
+        assert cat.pending_count() == 3  # the next start takes them
