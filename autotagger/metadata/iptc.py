@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from autotagger.metadata.model import UnsafeToEmbed
 
 UTF8_MARKER = b"\x1b%G"
+LATIN1_MARKERS = (b"\x1b.A", b"\x1b-A")  # ISO 8859-1 designated as G2 (seen in DAMs) or as G1
 CODED_CHARSET = (1, 90)
 RECORD_VERSION = (2, 0)
 KEYWORDS = (2, 25)
 CAPTION = (2, 120)
+_BINARY_DATASETS = {(2, 0), (2, 200), (2, 201), (2, 202)}  # record version, object preview
 IRB_IPTC = 0x0404
 IRB_IPTC_DIGEST = 0x0425
 _IRB_SIGNATURES = (b"8BIM", b"PHUT", b"AgHg", b"DCSR", b"MeSa")
@@ -23,6 +25,7 @@ class Iim:
 
     def __init__(self, datasets: list[tuple[int, int, bytes]]) -> None:
         self.datasets = datasets
+        self.charset_known = True  # False: parsed text in a charset we cannot transcode
 
     @classmethod
     def parse(cls, data: bytes) -> Iim:
@@ -48,22 +51,24 @@ class Iim:
             out.append((rec, ds, data[pos : pos + size]))
             pos += size
         iim = cls(out)
-        iim._to_utf8()
+        iim.charset_known = iim._to_utf8()
         return iim
 
-    def _to_utf8(self) -> None:
-        """Without the UTF-8 marker old text is Latin-1; transcode it so that the marker is true."""
-        if self.get_raw(*CODED_CHARSET) or not self.datasets:
-            return
-        fixed = []
-        for rec, ds, value in self.datasets:
-            if rec == 2 and ds != 0 and any(b >= 0x80 for b in value):
-                try:
-                    value.decode("utf-8")
-                except UnicodeDecodeError:
-                    value = value.decode("latin-1").encode("utf-8")
-            fixed.append((rec, ds, value))
-        self.datasets = fixed
+    def _to_utf8(self) -> bool:
+        """Transcode the text to UTF-8 from the charset the marker declares, so that the UTF-8
+        marker we write is true. Without a marker old text is UTF-8 where it decodes, else Latin-1.
+        False (and nothing touched) for a charset we cannot read: that text is not ours to relabel.
+        The charset also covers records 3-6, which mix text and binary: non-ASCII there is not read."""
+        marker = self.get_raw(*CODED_CHARSET)
+        if marker == UTF8_MARKER:
+            return True
+        if marker and marker not in LATIN1_MARKERS:
+            return False
+        if any(3 <= r <= 6 and not v.isascii() for r, _, v in self.datasets):
+            return False
+        self.datasets = [(r, d, _latin1_to_utf8(v, try_utf8=not marker) if _is_text(r, d) else v)
+                         for r, d, v in self.datasets]
+        return True
 
     def serialize(self) -> bytes:
         self._ensure_header()
@@ -78,13 +83,22 @@ class Iim:
         return bytes(out)
 
     def _ensure_header(self) -> None:
-        if not self.get_raw(*CODED_CHARSET):
-            self.datasets.insert(0, (*CODED_CHARSET, UTF8_MARKER))
-        elif self.get_raw(*CODED_CHARSET) != UTF8_MARKER:
+        """All text is UTF-8 by now: say so where a marker is or where some text is not ASCII
+        (ASCII alone reads the same in every charset and needs none)."""
+        marker = self.get_raw(*CODED_CHARSET)
+        if (marker or not self.is_ascii()) and marker != UTF8_MARKER:
             self.datasets = [d for d in self.datasets if d[:2] != CODED_CHARSET]
             self.datasets.insert(0, (*CODED_CHARSET, UTF8_MARKER))
         if any(d[0] == 2 for d in self.datasets) and not self.get_raw(*RECORD_VERSION):
             self.datasets.append((*RECORD_VERSION, b"\x00\x04"))
+
+    def is_ascii(self) -> bool:
+        return all(v.isascii() for r, d, v in self.datasets if _is_text(r, d))
+
+    def drop_marker_if_ascii(self) -> None:
+        """Take away a charset marker that only ASCII text is left under (undo of one we added)."""
+        if self.is_ascii():
+            self.datasets = [d for d in self.datasets if d[:2] != CODED_CHARSET]
 
     def get_raw(self, rec: int, ds: int) -> bytes:
         return next((v for r, d, v in self.datasets if (r, d) == (rec, ds)), b"")
@@ -106,6 +120,23 @@ class Iim:
     def is_trivial(self) -> bool:
         """Only the envelope we add ourselves (charset, record version) is left."""
         return all(d[:2] in (CODED_CHARSET, RECORD_VERSION) for d in self.datasets)
+
+
+def _is_text(rec: int, ds: int) -> bool:
+    return rec == 2 and (rec, ds) not in _BINARY_DATASETS
+
+
+def _latin1_to_utf8(value: bytes, try_utf8: bool) -> bytes:
+    """``value`` (Latin-1, or with ``try_utf8`` UTF-8 where it decodes as such) in UTF-8."""
+    if value.isascii():
+        return value
+    if try_utf8:
+        try:
+            value.decode("utf-8")
+            return value
+        except UnicodeDecodeError:
+            pass
+    return value.decode("latin-1").encode("utf-8")
 
 
 @dataclass
@@ -155,7 +186,10 @@ def irb_get_iptc(resources: list[Resource]) -> bytes | None:
 
 
 def irb_set_iptc(resources: list[Resource], iim: bytes | None) -> list[Resource]:
-    """Replace (or add, or with None remove) the IPTC resource; keep an existing digest truthful."""
+    """Replace (or add, or with None remove) the IPTC resource; keep an existing digest truthful.
+    IPTC that does not change keeps every byte, its digest too (we did not touch what it covers)."""
+    if iim is not None and irb_get_iptc(resources) == iim:
+        return resources
     out: list[Resource] = []
     placed = False
     for r in resources:

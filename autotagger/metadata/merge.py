@@ -26,6 +26,7 @@ def A(name: str) -> str:
 
 # field names recorded in autotagger:Wrote
 F_DESC, F_IPTC_CAPTION, F_EXIF_DESC = "dc:description", "iptc:Caption-Abstract", "exif:ImageDescription"
+F_IPTC_CHARSET = "iptc:CodedCharacterSet"  # the UTF-8 marker, where the IPTC had none before us
 # our bags of added keywords, per field
 ADDED = {
     "subject": A("AddedSubjects"),
@@ -41,7 +42,7 @@ class Fields:
     """The editable values of one container (file or sidecar)."""
 
     xmp: XmpDoc
-    iim: iptcmod.Iim | None = None  # None: the format has no IPTC
+    iim: iptcmod.Iim | None = None  # None: the format has no IPTC, or it is in a charset we cannot read
     exif: bool = False  # whether the format has EXIF
     description: str | None = None
     xpkeywords: list[str] = field(default_factory=list)
@@ -53,14 +54,16 @@ class Fields:
         iim = None
         if parts.supports_iptc:
             iim = iptcmod.Iim.parse(parts.iptc) if parts.iptc else iptcmod.Iim([])
+            if not iim.charset_known:  # left as it is (to_parts keeps its bytes), not relabelled
+                iim = None
         xp = [k.strip() for k in (parts.xpkeywords or "").split(";") if k.strip()]
         return cls(doc, iim, parts.supports_exif, parts.description, xp)
 
     def to_parts(self, old: Parts, padding: int) -> Parts:
         xmp = None if self.xmp.is_empty() else self.xmp.serialize(padding)
-        iim: bytes | None = None
-        if self.iim is not None and not self.iim.is_trivial():
-            iim = self.iim.serialize()
+        iim = old.iptc  # no IPTC, or one we do not edit: as it was
+        if self.iim is not None:
+            iim = None if self.iim.is_trivial() else self.iim.serialize()
         return Parts(
             xmp=xmp,
             iptc=iim,
@@ -117,6 +120,8 @@ def undo(f: Fields) -> None:
             f.iim.set_texts(iptcmod.CAPTION, [])
         kws = _remove_items(f.iim.get_texts(iptcmod.KEYWORDS), doc.get_list(ADDED["iptc"]))
         f.iim.set_texts(iptcmod.KEYWORDS, kws)
+        if F_IPTC_CHARSET in wrote:
+            f.iim.drop_marker_if_ascii()
     if f.exif:
         if F_EXIF_DESC in wrote and f.description == our_caption:
             f.description = None
@@ -136,8 +141,36 @@ def _add(values: list[str], new: list[str]) -> tuple[list[str], list[str]]:
     return values + added, added
 
 
+def _carry_iptc_into_xmp(f: Fields) -> None:
+    """MWG keeps XMP and IPTC in step, and its readers (Lightroom, exiftool -use MWG) take the XMP
+    where there is one. A file keyworded the old way has IPTC only: its keywords and caption go
+    into the XMP first, or our new XMP would hide them. They stay the person's (not recorded as ours,
+    so undo leaves them in both places)."""
+    if f.iim is None:
+        return
+    doc = f.xmp
+    keywords = [k for k in f.iim.get_texts(iptcmod.KEYWORDS) if k.strip()]
+    if keywords and not doc.get_list(DC_SUBJECT):
+        doc.set_list(DC_SUBJECT, keywords)
+    caption = "".join(f.iim.get_texts(iptcmod.CAPTION))
+    if caption.strip() and not doc.get_alt(DC_DESCRIPTION):
+        doc.set_alt_default(DC_DESCRIPTION, caption)
+
+
+def _marker_is_ours(iim: iptcmod.Iim | None, was_ours: bool) -> bool:
+    """Whether the IPTC's UTF-8 marker after this write is one we added: it was ours before, or
+    there is none yet and serialize adds one (for text that is not ASCII)."""
+    if iim is None:
+        return False
+    if iim.get_raw(*iptcmod.CODED_CHARSET):
+        return was_ours
+    return not iim.is_trivial() and not iim.is_ascii()
+
+
 def apply(f: Fields, record: MetadataRecord) -> None:
+    marker_was_ours = F_IPTC_CHARSET in f.xmp.get_list(A("Wrote"))
     undo(f)
+    _carry_iptc_into_xmp(f)
     doc = f.xmp
     removed = set(record.removed_tags)
     ours = [t for t in record.tags if t.path not in removed]
@@ -159,25 +192,31 @@ def apply(f: Fields, record: MetadataRecord) -> None:
     wrote: list[str] = []
     person_caption = record.caption_source == "person"
     caption = record.caption.strip()
-    if caption and (person_caption or not doc.get_alt(DC_DESCRIPTION)):
+    # The person's caption in XMP (or carried there from IPTC) is the photo's caption: ours then
+    # goes into none of the three fields MWG keeps in step, not even an empty EXIF ImageDescription,
+    # which MWG readers take first. (An EXIF one alone is often a camera's "OLYMPUS DIGITAL CAMERA".)
+    put = bool(caption) and (person_caption or not doc.get_alt(DC_DESCRIPTION))
+    if put:
         doc.set_alt_default(DC_DESCRIPTION, caption)
         wrote.append(F_DESC)
     add_iptc: list[str] = []
     if f.iim is not None:
         kws, add_iptc = merge_list(f.iim.get_texts(iptcmod.KEYWORDS), our_leaves, person_leaves)
         f.iim.set_texts(iptcmod.KEYWORDS, kws)
-        if caption and (person_caption or not "".join(f.iim.get_texts(iptcmod.CAPTION))):
+        if put and (person_caption or not "".join(f.iim.get_texts(iptcmod.CAPTION))):
             f.iim.set_texts(iptcmod.CAPTION, [caption])
             wrote.append(F_IPTC_CAPTION)
     add_xp: list[str] = []
     if f.exif:
         f.xpkeywords, add_xp = merge_list(f.xpkeywords, our_leaves, person_leaves)
-        if caption and (person_caption or not f.description):
+        if put and (person_caption or not f.description):
             f.description = caption
             wrote.append(F_EXIF_DESC)
 
     if person_caption:  # the person's caption is theirs: undo must not take it away
         wrote = []
+    if _marker_is_ours(f.iim, marker_was_ours):
+        wrote.append(F_IPTC_CHARSET)
     doc.set_text(A("ModelId"), record.model_id)
     doc.set_text(A("QuestionSetVersion"), record.question_set_version)
     doc.set_text(A("Date"), record.date or datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"))

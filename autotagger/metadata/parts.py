@@ -47,14 +47,18 @@ def validate_exif(blob: bytes | None) -> None:
 
 
 def exif_update(blob: bytes | None, description: str | None, xpkeywords: str | None) -> bytes | None:
-    """The blob with new ImageDescription/XPKeywords (None = remove); None when nothing is left."""
-    if (description, xpkeywords) == exif_fields(blob):
+    """The blob with new ImageDescription/XPKeywords (None = remove); None when nothing is left.
+    Only a field whose text changes is rewritten: the other keeps its exact bytes (a Latin-1
+    ImageDescription, say, that a decode and re-encode as UTF-8 would change)."""
+    old_desc, old_xp = exif_fields(blob)
+    changes: dict[int, tuple[int, bytes] | None] = {}
+    if description != old_desc:
+        changes[TAG_DESCRIPTION] = None if description is None else (tiffifd.ASCII, tiffifd.ascii_value(description))
+    if xpkeywords != old_xp:
+        changes[TAG_XPKEYWORDS] = None if xpkeywords is None else (tiffifd.BYTE, tiffifd.xp_value(xpkeywords))
+    if not changes:
         return blob
     tiff = Tiff(blob or tiffifd.minimal_tiff(little_endian=True))
-    changes: dict[int, tuple[int, bytes] | None] = {
-        TAG_DESCRIPTION: None if description is None else (tiffifd.ASCII, tiffifd.ascii_value(description)),
-        TAG_XPKEYWORDS: None if xpkeywords is None else (tiffifd.BYTE, tiffifd.xp_value(xpkeywords)),
-    }
     new = tiffifd.Tiff(tiff.rewrite_ifd0(changes))
     entries, nxt = new.read_ifd(new.ifd0)
     if not entries and not nxt:

@@ -154,7 +154,12 @@ def ascii_value(text: str) -> bytes:
 
 
 def decode_ascii(data: bytes) -> str:
-    return data.split(b"\x00", 1)[0].decode("utf-8", "replace")
+    """UTF-8 (as MWG asks) where it decodes, else Latin-1 (older cameras and Windows tools)."""
+    text = data.split(b"\x00", 1)[0]
+    try:
+        return text.decode("utf-8")
+    except UnicodeDecodeError:
+        return text.decode("latin-1")
 
 
 def xp_value(text: str) -> bytes:

@@ -154,7 +154,7 @@ def test_export_never_writes_over_the_catalogue_a_photo_or_a_folder(
     photo.write_bytes(b"\xff\xd8 a photo")
     before = catalog.read_bytes()
     for dest in (catalog, Path(str(catalog) + "-wal"), photo, tmp_path / "IMG_1.CR2.xmp", tmp_path):
-        code, out, err = run(capsys, "--catalog", str(catalog), "export", "-o", str(dest))
+        code, _out, err = run(capsys, "--catalog", str(catalog), "export", "-o", str(dest))
         assert code == 2 and err.count("\n") == 1 and "cannot write" in err, dest
     assert catalog.read_bytes() == before and photo.read_bytes() == b"\xff\xd8 a photo"
     code, _, _ = run(capsys, "--catalog", str(catalog), "export", "-o", str(tmp_path / "all.csv"))
