@@ -2,6 +2,24 @@
 
 Our namespace records exactly what we put into each field; a re-run first takes that out
 (only where the value is still ours) and then adds the new values where they are missing.
+
+A person's edits (a MetadataRecord with ``caption_source="person"``, ``person_tags`` and
+``removed_tags``) are written as theirs: undo leaves them. Two of them also take values out:
+
+* A removed tag leaves every keyword field, whoever put it there (the model, the person through
+  us, another tool): its path leaves lr:hierarchicalSubject; its leaf leaves dc:subject, IPTC
+  Keywords and XPKeywords only where we put that leaf there (our Added* bags, or the Person* bags
+  below) and no tag still left uses the same leaf (ours, the person's, or a path still in the
+  file's lr:hierarchicalSubject). A plain "family" typed in another tool is not the leaf of
+  "people|family": it was there before us, so removing "people|family" keeps it.
+* A person's empty caption (``caption=""`` with ``caption_source="person"``) clears the caption:
+  the x-default of dc:description, IPTC Caption-Abstract and EXIF ImageDescription. An empty
+  caption from the model never clears anything.
+
+The Person* bags record the leaves we added to the flat fields for a person's tags. Undo leaves
+those leaves (they are the person's) and drops the bags with the rest of our provenance, so after
+an undo a person's leaf counts as one that was already there: removing its tag later takes out
+its path, and the leaf stays.
 """
 
 from __future__ import annotations
@@ -33,6 +51,12 @@ ADDED = {
     "hier": A("AddedHierarchical"),
     "iptc": A("AddedIptcKeywords"),
     "xp": A("AddedXPKeywords"),
+}
+# the leaves we added to the flat fields for a person's tags (theirs: undo keeps the values)
+PERSON_ADDED = {
+    "subject": A("PersonSubjects"),
+    "iptc": A("PersonIptcKeywords"),
+    "xp": A("PersonXPKeywords"),
 }
 SCALARS = ("ModelId", "QuestionSetVersion", "Date", "Caption", "CaptionSource")
 
@@ -75,7 +99,8 @@ class Fields:
 
 
 def has_provenance(doc: XmpDoc) -> bool:
-    return any(doc.has(A(n)) for n in (*SCALARS, "Tags", "Wrote", *[k.split("}")[1] for k in ADDED.values()]))
+    bags = [k.split("}")[1] for k in (*ADDED.values(), *PERSON_ADDED.values())]
+    return any(doc.has(A(n)) for n in (*SCALARS, "Tags", "Wrote", *bags))
 
 
 def read_provenance(doc: XmpDoc) -> Provenance | None:
@@ -128,7 +153,7 @@ def undo(f: Fields) -> None:
         f.xpkeywords = _remove_items(f.xpkeywords, doc.get_list(ADDED["xp"]))
     for name in (*SCALARS, "Tags", "Wrote"):
         doc.remove(A(name))
-    for name in ADDED.values():
+    for name in (*ADDED.values(), *PERSON_ADDED.values()):
         doc.remove(name)
 
 
@@ -139,6 +164,10 @@ def _add(values: list[str], new: list[str]) -> tuple[list[str], list[str]]:
         if v and v not in values and v not in added:
             added.append(v)
     return values + added, added
+
+
+def _leaf(path: str) -> str:
+    return path.rsplit("|", 1)[-1]
 
 
 def _carry_iptc_into_xmp(f: Fields) -> None:
@@ -168,7 +197,10 @@ def _marker_is_ours(iim: iptcmod.Iim | None, was_ours: bool) -> bool:
 
 
 def apply(f: Fields, record: MetadataRecord) -> None:
+    """Write ``record`` into ``f``: our values replace our last ones, a person's edits win (see the
+    module docstring for what a removed tag and a person's empty caption take out)."""
     marker_was_ours = F_IPTC_CHARSET in f.xmp.get_list(A("Wrote"))
+    persons_before = {key: f.xmp.get_list(name) for key, name in PERSON_ADDED.items()}  # undo drops them
     undo(f)
     _carry_iptc_into_xmp(f)
     doc = f.xmp
@@ -176,22 +208,31 @@ def apply(f: Fields, record: MetadataRecord) -> None:
     ours = [t for t in record.tags if t.path not in removed]
     person = [p for p in record.person_tags if p not in removed]
     our_leaves = [t.leaf for t in ours]
-    person_leaves = [p.rsplit("|", 1)[-1] for p in person]
-    removed_leaves = {r.rsplit("|", 1)[-1] for r in removed}
-    our_leaves = [x for x in our_leaves if x not in removed_leaves or x in person_leaves]
+    person_leaves = [_leaf(p) for p in person]
 
-    def merge_list(values: list[str], mine: list[str], theirs: list[str]) -> tuple[list[str], list[str]]:
-        values, added = _add(values, mine)
-        values, _ = _add(values, theirs)
-        return values, added
+    hier = [h for h in doc.get_list(LR_HIERARCHICAL) if h not in removed]
+    hier, add_hier = _add(hier, [t.path for t in ours])
+    hier, _ = _add(hier, person)
+    still_used = {_leaf(h) for h in hier} | set(our_leaves) | set(person_leaves)
+    gone = {_leaf(r) for r in removed} - still_used  # ours went in undo; the person's go here
 
-    subjects, add_subj = merge_list(doc.get_list(DC_SUBJECT), our_leaves, person_leaves)
-    hier, add_hier = merge_list(doc.get_list(LR_HIERARCHICAL), [t.path for t in ours], person)
+    def merge_flat(values: list[str], key: str) -> tuple[list[str], list[str], list[str]]:
+        """The field's keywords after the merge, the leaves we added as ours, and those we added
+        (now or before) for the person."""
+        theirs_before = persons_before[key]
+        values = [v for v in values if not (v in gone and v in theirs_before)]
+        values, added = _add(values, our_leaves)
+        values, added_theirs = _add(values, person_leaves)
+        theirs = [v for v in theirs_before if v in values and v not in added and v not in added_theirs]
+        return values, added, theirs + added_theirs
+
+    subjects, add_subj, person_subj = merge_flat(doc.get_list(DC_SUBJECT), "subject")
     doc.set_list(DC_SUBJECT, subjects)
     doc.set_list(LR_HIERARCHICAL, hier)
     wrote: list[str] = []
     person_caption = record.caption_source == "person"
     caption = record.caption.strip()
+    clear = person_caption and not caption  # the person emptied the caption: it leaves the file
     # The person's caption in XMP (or carried there from IPTC) is the photo's caption: ours then
     # goes into none of the three fields MWG keeps in step, not even an empty EXIF ImageDescription,
     # which MWG readers take first. (An EXIF one alone is often a camera's "OLYMPUS DIGITAL CAMERA".)
@@ -199,19 +240,27 @@ def apply(f: Fields, record: MetadataRecord) -> None:
     if put:
         doc.set_alt_default(DC_DESCRIPTION, caption)
         wrote.append(F_DESC)
+    elif clear:
+        doc.set_alt_default(DC_DESCRIPTION, None)  # other languages' entries stay
     add_iptc: list[str] = []
+    person_iptc: list[str] = []
     if f.iim is not None:
-        kws, add_iptc = merge_list(f.iim.get_texts(iptcmod.KEYWORDS), our_leaves, person_leaves)
+        kws, add_iptc, person_iptc = merge_flat(f.iim.get_texts(iptcmod.KEYWORDS), "iptc")
         f.iim.set_texts(iptcmod.KEYWORDS, kws)
         if put and (person_caption or not "".join(f.iim.get_texts(iptcmod.CAPTION))):
             f.iim.set_texts(iptcmod.CAPTION, [caption])
             wrote.append(F_IPTC_CAPTION)
+        elif clear:
+            f.iim.set_texts(iptcmod.CAPTION, [])
     add_xp: list[str] = []
+    person_xp: list[str] = []
     if f.exif:
-        f.xpkeywords, add_xp = merge_list(f.xpkeywords, our_leaves, person_leaves)
+        f.xpkeywords, add_xp, person_xp = merge_flat(f.xpkeywords, "xp")
         if put and (person_caption or not f.description):
             f.description = caption
             wrote.append(F_EXIF_DESC)
+        elif clear:
+            f.description = None
 
     if person_caption:  # the person's caption is theirs: undo must not take it away
         wrote = []
@@ -234,3 +283,5 @@ def apply(f: Fields, record: MetadataRecord) -> None:
     doc.set_list(A("Wrote"), wrote)
     for key, added in (("subject", add_subj), ("hier", add_hier), ("iptc", add_iptc), ("xp", add_xp)):
         doc.set_list(ADDED[key], added)
+    for key, added in (("subject", person_subj), ("iptc", person_iptc), ("xp", person_xp)):
+        doc.set_list(PERSON_ADDED[key], added)

@@ -51,6 +51,10 @@ class WriteOutcome:
     embedded: bool
     sidecar: str | None
     warnings: tuple[str, ...] = ()
+    # the caption the file holds after the write (its XMP dc:description x-default; the sidecar's
+    # where the file got nothing or has none): ours, a person's that was kept, or "" for none.
+    # None when nothing was written. (undo_metadata leaves it None.)
+    caption: str | None = None
 
 
 @dataclass(frozen=True)

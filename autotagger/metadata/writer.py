@@ -93,8 +93,9 @@ def _holds_our_tags(path: Path) -> bool:
     return merge.has_provenance(fields.xmp)
 
 
-def _edit_embedded(path: Path, edit: str, record: MetadataRecord | None, keep_backup: bool) -> bool:
-    """Apply (edit="apply") or undo our fields inside the file; True when the file changed."""
+def _edit_embedded(path: Path, edit: str, record: MetadataRecord | None, keep_backup: bool) -> tuple[bool, str]:
+    """Apply (edit="apply") or undo our fields inside the file: whether the file changed, and the
+    caption (XMP dc:description x-default) it holds now."""
     try:
         data, snap = read_with_snapshot(path)
     except OSError as exc:
@@ -112,8 +113,9 @@ def _edit_embedded(path: Path, edit: str, record: MetadataRecord | None, keep_ba
         merge.apply(fields, record)
     else:
         if not merge.has_provenance(fields.xmp):
-            return False
+            return False, fields.xmp.get_alt(DC_DESCRIPTION)
         merge.undo(fields)
+    caption = fields.xmp.get_alt(DC_DESCRIPTION)
     new_parts = fields.to_parts(parts, EMBED_PADDING)
     try:
         new = handler.write(data, new_parts)
@@ -125,16 +127,19 @@ def _edit_embedded(path: Path, edit: str, record: MetadataRecord | None, keep_ba
     if check.xmp != new_parts.xmp or (check.iptc != new_parts.iptc and new_parts.supports_iptc):
         raise UnsafeToEmbed("internal check failed (metadata did not read back)")
     if new == data:
-        return False
+        return False, caption
     try:
         replace_file(path, new, snap, keep_backup=keep_backup)
     except OSError as exc:
         raise _os_error(path, exc) from None
-    return True
+    return True, caption
 
 
-def _edit_sidecar(path: Path, sidecar_name: str, edit: str, record: MetadataRecord | None) -> Path | None:
-    """Apply to / undo from the sidecar (merging into an existing one); the sidecar path or None.
+def _edit_sidecar(
+    path: Path, sidecar_name: str, edit: str, record: MetadataRecord | None
+) -> tuple[Path | None, str | None]:
+    """Apply to / undo from the sidecar (merging into an existing one): the sidecar path (or None:
+    none touched) and the caption (XMP dc:description x-default) it holds now (None with no path).
 
     The sidecar is named after ``path`` as given, a symlink not resolved: for an album of links to
     RAW files it lies beside the link, where a person browsing the album and a DAM that imported
@@ -152,7 +157,7 @@ def _edit_sidecar(path: Path, sidecar_name: str, edit: str, record: MetadataReco
                 raise MetadataError(f"{sc}: existing sidecar is unreadable, left alone: {exc}") from None
         else:
             if edit != "apply":
-                return None
+                return None, None
             snap, doc = Snapshot(False), XmpDoc.empty()
         fields = Fields(doc)
         doc.prefixes.setdefault(NS_AUTOTAGGER, PREFIX_AUTOTAGGER)
@@ -161,17 +166,17 @@ def _edit_sidecar(path: Path, sidecar_name: str, edit: str, record: MetadataReco
             merge.apply(fields, record)
         else:
             if not merge.has_provenance(doc):
-                return None
+                return None, None
             merge.undo(fields)
             _refuse_read_only_folder(sc)
             if doc.is_empty():
                 remove_file(sc, snap)
-                return sc
+                return sc, ""
         _refuse_read_only_folder(sc)
         replace_file(sc, doc.serialize(), snap)
     except OSError as exc:
         raise _os_error(sc, exc) from None
-    return sc
+    return sc, doc.get_alt(DC_DESCRIPTION)
 
 
 def _refuse_read_only_folder(sc: Path) -> None:
@@ -184,7 +189,11 @@ def _refuse_read_only_folder(sc: Path) -> None:
 def write_metadata(
     path: Path, record: MetadataRecord, *, mode: str = "auto", sidecar_name: str = "ext", keep_backup: bool = False
 ) -> WriteOutcome:
-    """Write ``record`` into the file and/or its sidecar; MetadataError when nothing was written."""
+    """Write ``record`` into the file and/or its sidecar; MetadataError when nothing was written.
+
+    The outcome's ``caption`` is what the file holds after the write, the file's own first (as
+    read_metadata reads it): ours, or a person's that was there and stays.
+    """
     path = Path(path)
     if mode not in MODES:
         raise MetadataError(f"unknown write mode {mode!r} (use {', '.join(MODES)})")
@@ -197,6 +206,7 @@ def write_metadata(
     remove_stale_temps(sidecar_path(path, sidecar_name))
     warnings: list[str] = []
     embedded = False
+    caption: str | None = None
     want_sidecar = mode in ("sidecar", "both")
     if mode in ("auto", "embed", "both"):
         blocker = _embed_blocker(path)
@@ -206,15 +216,17 @@ def write_metadata(
             want_sidecar = True
         else:
             try:
-                _edit_embedded(path, "apply", record, keep_backup)
+                _, caption = _edit_embedded(path, "apply", record, keep_backup)
                 embedded = True
             except UnsafeToEmbed as exc:
                 if mode == "embed":
                     raise MetadataError(_one_line(f"{path}: cannot embed safely, file left unchanged: {exc}")) from None
                 warnings.append(_one_line(f"embedding failed: {exc}; wrote sidecar instead"))
                 want_sidecar = True
-    sc = _edit_sidecar(path, sidecar_name, "apply", record) if want_sidecar else None
-    return WriteOutcome(str(path), embedded, None if sc is None else str(sc), tuple(warnings))
+    sc, sc_caption = _edit_sidecar(path, sidecar_name, "apply", record) if want_sidecar else (None, None)
+    if not caption and sc_caption is not None:
+        caption = sc_caption
+    return WriteOutcome(str(path), embedded, None if sc is None else str(sc), tuple(warnings), caption)
 
 
 def undo_metadata(path: Path, *, sidecar_name: str = "ext") -> WriteOutcome:
@@ -230,12 +242,12 @@ def undo_metadata(path: Path, *, sidecar_name: str = "ext") -> WriteOutcome:
         blocker = _embed_blocker(path)
         if blocker is None:
             try:
-                embedded = _edit_embedded(path, "undo", None, False)
+                embedded, _ = _edit_embedded(path, "undo", None, False)
             except UnsafeToEmbed as exc:
                 warnings.append(_one_line(f"file not changed: {exc}"))
         elif blocker != "RAW file" and _holds_our_tags(path):
             kept_by = blocker
-    sc = _edit_sidecar(path, sidecar_name, "undo", None)
+    sc, _ = _edit_sidecar(path, sidecar_name, "undo", None)
     if kept_by is not None:  # an error, not "nothing found": the person must make it writable and retry
         done = "; removed them from its sidecar" if sc is not None else ""
         raise MetadataError(f"{path}: {kept_by}: our tags are still in it{done}")
