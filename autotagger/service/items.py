@@ -44,6 +44,17 @@ class Written:
     info: dict[str, Any] = field(default_factory=dict)
     changed: bool = False  # FileChangedError: the file changed while we worked; look again later
     error: str | None = None
+    kept_caption: str | None = None  # the caption the file already had and kept instead of ours
+
+
+def kept_caption(outcome: Any, ours: str, edits: Any) -> str | None:
+    """The caption a file kept instead of ours (a person's, from before us or from another tool): the
+    catalogue records it as the person's, so that search and the window show what the file says.
+    None when the file took ours, or the catalogue already holds the person's caption."""
+    held = getattr(outcome, "caption", None)
+    if not held or not held.strip() or held.strip() == ours.strip() or edits.caption is not None:
+        return None
+    return str(held)
 
 
 def write_and_read_back(

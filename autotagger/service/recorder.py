@@ -19,6 +19,7 @@ from autotagger.service.items import (
     WorkerConfig,
     WorkItem,
     Written,
+    kept_caption,
     one_line,
     retry_delay,
     write_and_read_back,
@@ -95,7 +96,7 @@ class Recorder:
         mine = dataclasses.replace(result, path=member)
         c = self.config
         try:
-            _, st, h, info = write_and_read_back(
+            done, st, h, info = write_and_read_back(
                 member, metadata_for(mine, edits), write_mode=c.write_mode, sidecar_name=c.sidecar_name,
                 keep_backup=c.keep_backup,
             )
@@ -105,7 +106,7 @@ class Recorder:
             msg = one_line(exc)
             return Written(member, mine, error=msg if member in msg else f"{member}: {msg}")
         self._own_write(member, st)
-        return Written(member, mine, st, h, info)
+        return Written(member, mine, st, h, info, kept_caption=kept_caption(done, mine.caption, edits))
 
     def _record(self, cat: Any, it: WorkItem, written: list[Written]) -> None:
         errors = [w for w in written if w.error]
@@ -122,10 +123,13 @@ class Recorder:
                 captured_at=w.info.get("captured_at"),
                 camera=w.info.get("camera"),
             )
+            if w.kept_caption is not None:  # the file's own caption, not ours: the catalogue says so too
+                cat.set_caption(w.path, w.kept_caption)
             self.done += 1
             self.completed_at.append(time.monotonic())
             tags = tuple(t.path for t in w.result.tags)
-            self._later.append(FileTagged(w.path, w.result.caption, tags, it.reuse is not None))
+            caption = w.kept_caption if w.kept_caption is not None else w.result.caption
+            self._later.append(FileTagged(w.path, caption, tags, it.reuse is not None))
         if errors:
             self._fail(cat, it, errors[0].error or "", members=[w.path for w in errors])
             return

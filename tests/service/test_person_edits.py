@@ -65,3 +65,27 @@ def test_service_keeps_a_persons_edits_in_the_file(tmp_path: Path) -> None:
         cat.enqueue(str(photo), reason="retag")  # the GUI's "Tag again"
     Service(opts, FakeTagger).run()
     _check(photo)
+
+
+def test_a_caption_the_photo_already_had_is_what_the_catalogue_says(tmp_path: Path) -> None:
+    """The file keeps a caption written before us (or by another tool); the catalogue, search and the
+    event say that caption too, as the person's, not the model's that the file never got."""
+    from autotagger.metadata import MetadataRecord, undo_metadata, write_metadata
+    from autotagger.service.events import FileTagged
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    photo = make_jpeg(photos / "pier.jpg", 1)
+    write_metadata(photo, MetadataRecord("Sunset at Brighton pier", "person", ()))
+    undo_metadata(photo)  # what is left is a caption that is not ours, as another tool would leave it
+    events: list[object] = []
+    svc = Service(options(tmp_path, [photos], once=True, write_mode="embed"), FakeTagger)
+    svc.subscribe(events.append)
+    svc.run()
+    assert read_metadata(photo).caption == "Sunset at Brighton pier"
+    with Catalog(tmp_path / "catalog.sqlite3") as cat:
+        rec = cat.get_image(str(photo))
+        assert rec is not None and (rec.caption, rec.caption_source) == ("Sunset at Brighton pier", "person")
+        assert rec.tag_paths  # the model's tags are there as usual
+        assert [h.path for h in cat.search("brighton")] == [str(photo)]
+    assert [e.caption for e in events if isinstance(e, FileTagged)] == ["Sunset at Brighton pier"]
