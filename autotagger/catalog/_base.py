@@ -8,7 +8,7 @@ import re
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -40,6 +40,12 @@ def iso_date(text: str | None) -> str | None:
         return None
     m = _EXIF_DATE.match(text)
     return f"{m.group(1)}-{m.group(2)}-{m.group(3)}T{m.group(4)}" if m else text
+
+
+def _refused(exc: BaseException) -> bool:
+    """SQLite refusing a write (read-only, busy, full, I/O, corrupt), not a bug in our SQL (Integrity-,
+    ProgrammingError): the first become CatalogError, the others stay as they are."""
+    return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
 
 
 def folder_range(folder: str) -> tuple[str, str, str]:
@@ -85,6 +91,33 @@ class CatalogBase:
         except (sqlite3.Error, OSError) as exc:
             raise CatalogError(f"cannot open catalogue {self.path}: {exc}") from None
         return conn
+
+    def check_writable(self) -> None:
+        """Raise CatalogError unless a write would go through now. SQLite opens a file it cannot write
+        (chattr +i, a read-only mount) read-only without a word, and even grants BEGIN IMMEDIATE: only
+        the first write is refused. So a command that changes files and then records them (``tag``)
+        asks first, with a write that changes nothing, rolled back."""
+        if self.readonly:
+            raise CatalogError(f"catalogue {self.path} is open read-only")
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute("UPDATE images SET id = id WHERE 0")
+        except sqlite3.Error as exc:
+            raise self._write_error(exc) from None
+        finally:
+            self._rollback()
+
+    def _write_error(self, exc: BaseException, doing: str = "") -> CatalogError:
+        """One line for a write SQLite refused, naming the cause the user can act on."""
+        text = " ".join(str(exc).split())
+        name = getattr(exc, "sqlite_errorname", "")  # Python 3.11+; before, the message tells
+        if name.startswith("SQLITE_READONLY") or "readonly database" in text:
+            return CatalogError(
+                f"catalogue {self.path} is read-only: check the permissions of the file and its folder"
+            )
+        if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in text:
+            return CatalogError(f"catalogue {self.path} is busy: {text}, another program is writing to it")
+        return CatalogError(f"catalogue {self.path}: {doing}{text}")
 
     def _prepare(self) -> None:
         c = self._conn
@@ -150,26 +183,31 @@ class CatalogBase:
         try:
             self._conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise CatalogError(f"catalogue {self.path} is busy: {exc}") from None
+            raise self._write_error(exc) from None
         self._in_txn = True
         try:
             yield self._conn
-        except BaseException:
+        except BaseException as exc:
             self._in_txn = False
-            self._tag_ids.clear()  # ids made in the rolled-back transaction are gone
-            self._text_ids.clear()
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
+            self._rollback()
+            if _refused(exc):  # a statement inside (read-only file, busy, disk full): one line, as BEGIN's
+                raise self._write_error(exc) from None
             raise
         self._in_txn = False
         try:
             self._conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
-            self._tag_ids.clear()
-            self._text_ids.clear()
-            if self._conn.in_transaction:
+            self._rollback()
+            raise self._write_error(exc, "commit failed: ") from None
+
+    def _rollback(self) -> None:
+        """After a failed write: ids made in the rolled-back transaction are gone. A ROLLBACK that fails
+        too (the disk gone) must not hide the error that brought us here."""
+        self._tag_ids.clear()
+        self._text_ids.clear()
+        if self._conn.in_transaction:
+            with suppress(sqlite3.Error):
                 self._conn.execute("ROLLBACK")
-            raise CatalogError(f"catalogue {self.path}: commit failed: {exc}") from None
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

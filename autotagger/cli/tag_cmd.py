@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING, Any
 
 from autotagger.cli.common import (
     EXIT_OK,
@@ -21,8 +25,12 @@ from autotagger.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from autotagger.catalog import Catalog
     from autotagger.config import Settings
+    from autotagger.engine.base import ImageInput
     from autotagger.engine.blip2 import Blip2Tagger
+    from autotagger.service.tagfiles import ResultWriter
+    from autotagger.types import TagResult
 
 
 def add_model_options(p: argparse.ArgumentParser) -> None:
@@ -96,6 +104,94 @@ class _ProgressLine:
             sys.stderr.flush()
 
 
+def open_catalog(settings: Settings) -> Catalog:
+    """The catalogue, checked writable before the model loads and before a photo is touched: one that
+    refuses the records only after the files were changed leaves photos tagged that no search finds."""
+    from autotagger.catalog import Catalog, CatalogError
+
+    try:
+        catalog = Catalog(settings.catalog_path)
+    except CatalogError as exc:
+        raise CliError(f"{exc} (or use --no-catalog)") from None
+    try:
+        catalog.check_writable()
+    except CatalogError as exc:
+        catalog.close()
+        raise CliError(f"{exc} (or use --no-catalog)") from None
+    return catalog
+
+
+class _Interrupted(Exception):
+    """Raised by the signal handler where nothing is half done: loading the model, running it."""
+
+
+class _Stop:
+    """SIGINT and SIGTERM during `tag`. The first stops the run: at once while the model loads or runs,
+    else before the next photo is written; writes already begun finish (each is a temp file, fsync and
+    atomic replace) and are recorded and reported, so no photo is left changed but unsaid. A later one
+    only says to wait: stopping harder could leave a half-written temp file beside a photo."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.writer: ResultWriter | None = None
+        self._inside = False
+        self._said = False
+
+    def handle(self, signum: int, frame: object) -> None:
+        if self.signum is not None:
+            if not self._said:
+                self._said = True
+                _say("autotagger: still finishing the photos being written, so that none is left half done\n")
+            return
+        self.signum = signum
+        if self.writer is not None:
+            self.writer.stop()
+        if self._inside:
+            raise _Interrupted
+
+    @contextmanager
+    def interruptible(self) -> Iterator[None]:
+        if self.signum is not None:
+            raise _Interrupted
+        self._inside = True
+        try:
+            yield
+        finally:
+            self._inside = False
+
+    @contextmanager
+    def installed(self) -> Iterator[_Stop]:
+        if threading.current_thread() is not threading.main_thread():  # signals go to the main thread only
+            yield self
+            return
+        previous = {sig: signal.signal(sig, self.handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield self
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def _say(text: str) -> None:
+    """Straight to fd 2: from a signal handler, sys.stderr may be in the middle of a write of its own."""
+    with suppress(OSError, ValueError):
+        os.write(2, text.encode())
+
+
+class _InterruptibleTagger:
+    """The tagger, its model runs open to the first stop signal (see _Stop)."""
+
+    def __init__(self, tagger: Any, stop: _Stop) -> None:
+        self._tagger, self._stop = tagger, stop
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tagger, name)
+
+    def tag_images(self, images: Sequence[ImageInput]) -> list[TagResult]:
+        with self._stop.interruptible():
+            return list(self._tagger.tag_images(images))
+
+
 def run(args: argparse.Namespace) -> int:
     quiet_libraries(args.verbose)
     settings = settings_from(args)
@@ -105,22 +201,32 @@ def run(args: argparse.Namespace) -> int:
         errors.append(path)
         print_error(f"{path}: {msg}")
 
-    from autotagger.service.tagfiles import FileOutcome, ResultWriter, collect_files, tag_paths
+    from autotagger.service.tagfiles import collect_files
 
     files = collect_files(args.paths, recursive=args.recursive, on_error=bad)
     if not files:
         if errors:
             return EXIT_SOME_FAILED
         raise CliError("no image files found" + ("" if args.recursive else " (use --recursive for sub-folders)"))
-    tagger = load_tagger(settings)
-    catalog = None
-    if not args.no_catalog:
-        from autotagger.catalog import Catalog, CatalogError
+    catalog = None if args.no_catalog else open_catalog(settings)
+    try:
+        with _Stop().installed() as stop:
+            code = _tag(args, settings, files, catalog, stop, bad)
+    finally:
+        if catalog is not None:
+            catalog.close()
+    if code is not None:
+        return code
+    return EXIT_SOME_FAILED if errors else EXIT_OK
 
-        try:
-            catalog = Catalog(settings.catalog_path)
-        except CatalogError as exc:
-            raise CliError(f"catalogue: {exc} (or use --no-catalog)") from None
+
+def _tag(
+    args: argparse.Namespace, settings: Settings, files: list[str], catalog: Catalog | None, stop: _Stop,
+    bad: Callable[[str, str], None],
+) -> int | None:
+    """Load the model, tag and write ``files``; the exit code when stopped early, else None."""
+    from autotagger.service.tagfiles import FileOutcome, ResultWriter, tag_paths
+
     progress = _ProgressLine(len(files), is_tty() and not args.json)
 
     def report(outcome: FileOutcome) -> None:
@@ -141,17 +247,42 @@ def run(args: argparse.Namespace) -> int:
             print(f"{r.path}\n  caption: {r.caption}\n  tags:    {', '.join(t.path for t in r.tags) or '-'}", flush=True)
 
     try:
+        with stop.interruptible():
+            tagger = load_tagger(settings)
         with ResultWriter(
             write_mode=settings.write, sidecar_name=settings.sidecar_name,
             keep_backup=settings.keep_backup, catalog=catalog,
         ) as writer:
-            for result in tag_paths(files, tagger, batch_size=tagger.batch_size):
-                for outcome in writer.submit(result):
-                    report(outcome)
+            stop.writer = writer
+            results = tag_paths(files, _InterruptibleTagger(tagger, stop), batch_size=tagger.batch_size)
+            try:
+                for result in results:
+                    if writer.stopped:
+                        break
+                    for outcome in writer.submit(result):
+                        report(outcome)
+            except _Interrupted:
+                pass
+            finally:
+                results.close()  # the decodes not started are dropped
             for outcome in writer.finish():
                 report(outcome)
+            return _stopped_early(writer, stop, progress.n, len(files))
+    except _Interrupted:  # while the model loaded: nothing touched
+        return _stopped_early(None, stop, 0, len(files))
     finally:
         progress.clear()
-        if catalog is not None:
-            catalog.close()
-    return EXIT_SOME_FAILED if errors else EXIT_OK
+        stop.writer = None
+
+
+def _stopped_early(writer: ResultWriter | None, stop: _Stop, done: int, total: int) -> int | None:
+    """Say once, in one line, why the run stopped before the end, with how far it got."""
+    if writer is not None and writer.catalog_error:
+        print_error(f"{writer.catalog_error}; stopped after {done} of {total} photos, "
+                    f"{writer.unrecorded} of them not recorded in the catalogue")
+        if stop.signum is None:
+            return EXIT_SOME_FAILED
+    if stop.signum is not None:
+        print_error(f"interrupted after {done} of {total} photos")
+        return 128 + stop.signum
+    return None

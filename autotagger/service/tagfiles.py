@@ -4,9 +4,10 @@ record in the catalogue. One file's failure never stops the others."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -106,23 +107,24 @@ def tag_paths(
     *,
     batch_size: int = 8,
     workers: int | None = None,
-) -> Iterator[TagResult]:
+) -> Generator[TagResult, None, None]:
     """Results in input order; decoding (and the tagger's ``preprocess``, where it has one) runs
     ``2 * batch_size`` images ahead of the model on ``workers`` threads."""
     prepare = getattr(tagger, "preprocess", None)
     workers = workers or min(16, os.cpu_count() or 2)
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="decode") as pool:
-        pending: deque[tuple[str, Future[Any]]] = deque()
-        it = iter(paths)
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="decode")
+    pending: deque[tuple[str, Future[Any]]] = deque()
+    it = iter(paths)
 
-        def refill() -> None:
-            while len(pending) < 2 * batch_size:
-                try:
-                    p = next(it)
-                except StopIteration:
-                    return
-                pending.append((p, pool.submit(decode_for, p, prepare)))
+    def refill() -> None:
+        while len(pending) < 2 * batch_size:
+            try:
+                p = next(it)
+            except StopIteration:
+                return
+            pending.append((p, pool.submit(decode_for, p, prepare)))
 
+    try:
         refill()
         while pending:
             batch: list[tuple[str, Any]] = []
@@ -141,6 +143,11 @@ def tag_paths(
             results = iter(tagger.tag_images(batch) if batch else [])
             for r in ordered:
                 yield r if r is not None else next(results)
+    finally:  # also when closed early (the run stopped): the decodes not started are not wanted
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+NOT_RECORDED = "not recorded in the catalogue"
 
 
 @dataclass(frozen=True)
@@ -153,23 +160,39 @@ class ResultWriter:
     """Writes results into their files on ``threads`` threads, so that the model goes on while files
     are written and fsynced, and records them in the catalogue on the caller's thread, in the order
     given. A capture's files (IMG_1.CR2 + IMG_1.JPG, which may share IMG_1.xmp) are written one after
-    the other. ``submit`` and ``finish`` return the outcomes that are complete, in order."""
+    the other. ``submit`` and ``finish`` return the outcomes that are complete, in order.
+
+    ``stop`` (safe in a signal handler) starts no more writes; those in flight finish and come out of
+    ``finish``. A catalogue that refuses a record stops the writer too: a file changed but not
+    recorded must be reported, and no more are made; ``catalog_error`` says why, once."""
 
     def __init__(
         self, *, write_mode: str, sidecar_name: str, keep_backup: bool, catalog: Any | None, threads: int = 4
     ) -> None:
         self.write_mode, self.sidecar_name, self.keep_backup = write_mode, sidecar_name, keep_backup
         self.catalog = catalog
+        self.catalog_error: str | None = None
+        self.unrecorded = 0  # outcomes returned with NOT_RECORDED
+        self.stopped = False
         self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="write")
         self._window = 4 * max(1, threads)
-        self._pending: deque[Future[_Written]] = deque()
-        self._last_of_group: dict[str, Future[_Written]] = {}
+        self._pending: deque[Future[_Written | None]] = deque()
+        self._last_of_group: dict[str, Future[_Written | None]] = {}
 
     def __enter__(self) -> ResultWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Also when the caller fails: no write is left half done, and each one made is recorded
+        (its outcome cannot be returned any more, but the catalogue must not lag the files)."""
+        self.stop()
         self._pool.shutdown(wait=True)
+        if self._pending:
+            with contextlib.suppress(Exception):  # the caller's error is the one to see
+                self._collect(wait_for=len(self._pending))
+
+    def stop(self) -> None:
+        self.stopped = True
 
     def submit(self, result: TagResult) -> list[FileOutcome]:
         from autotagger.service.results import person_edits
@@ -190,21 +213,39 @@ class ResultWriter:
         while self._pending and (wait_for > 0 or self._pending[0].done()):
             written = self._pending.popleft().result()
             wait_for -= 1
-            if self.catalog is not None:
-                _record(self.catalog, written)
-            out.append(written.outcome)
+            if written is not None:  # None: not started, the writer was stopped
+                out.append(self._recorded(written))
         if not self._pending:
             self._last_of_group.clear()
         return out
 
-    def _write(self, result: TagResult, edits: Any, before: Future[_Written] | None) -> _Written:
-        """On the pool: no catalogue here."""
+    def _recorded(self, written: _Written) -> FileOutcome:
+        """The outcome, recorded; once the catalogue refused one, none is tried again and each says so."""
+        from autotagger.catalog import CatalogError
+
+        if self.catalog is None:
+            return written.outcome
+        if self.catalog_error is None:
+            try:
+                _record(self.catalog, written)
+                return written.outcome
+            except CatalogError as exc:
+                self.catalog_error = str(exc)
+                self.stop()
+        self.unrecorded += 1
+        o = written.outcome
+        return replace(o, warnings=(*o.warnings, NOT_RECORDED))
+
+    def _write(self, result: TagResult, edits: Any, before: Future[_Written | None] | None) -> _Written | None:
+        """On the pool: no catalogue here. None when stopped before it began: the file is untouched."""
         from autotagger.metadata import MetadataError
         from autotagger.service.items import write_and_read_back
         from autotagger.service.results import metadata_for
 
         if before is not None:
             before.result()  # submitted earlier, so already started: the pool runs tasks in order
+        if self.stopped:
+            return None
         if not result.ok:
             return _Written(FileOutcome(result), None)
         try:
