@@ -244,7 +244,8 @@ def _tag(
         if not args.json:
             progress.clear()
             r = outcome.result
-            print(f"{r.path}\n  caption: {r.caption}\n  tags:    {', '.join(t.path for t in r.tags) or '-'}", flush=True)
+            caption = r.caption if outcome.kept_caption is None else f"{outcome.kept_caption} (the file's own, kept)"
+            print(f"{r.path}\n  caption: {caption}\n  tags:    {', '.join(t.path for t in r.tags) or '-'}", flush=True)
 
     try:
         with stop.interruptible():

@@ -23,6 +23,7 @@ class FileOutcome:
     embedded: bool = False
     sidecar: str | None = None
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    kept_caption: str | None = None  # the caption the file already had and kept instead of the model's
 
     @property
     def ok(self) -> bool:
@@ -31,6 +32,7 @@ class FileOutcome:
     def to_json(self) -> dict[str, Any]:
         d = self.result.to_json()
         d["written"] = {"embedded": self.embedded, "sidecar": self.sidecar}
+        d["kept_caption"] = self.kept_caption
         d["warnings"] = list(self.warnings)
         return d
 
@@ -239,8 +241,8 @@ class ResultWriter:
     def _write(self, result: TagResult, edits: Any, before: Future[_Written | None] | None) -> _Written | None:
         """On the pool: no catalogue here. None when stopped before it began: the file is untouched."""
         from autotagger.metadata import MetadataError
-        from autotagger.service.items import write_and_read_back
-        from autotagger.service.results import metadata_for
+        from autotagger.service.items import kept_caption, write_and_read_back
+        from autotagger.service.results import PersonEdits, metadata_for
 
         if before is not None:
             before.result()  # submitted earlier, so already started: the pool runs tasks in order
@@ -257,8 +259,9 @@ class ResultWriter:
             failed = replace(result, error=f"cannot write metadata: {' '.join(str(exc).split())}")
             return _Written(FileOutcome(failed), None)
         facts = {"size": st.size, "mtime": st.mtime, "content_hash": h, **info}
+        kept = kept_caption(done, result.caption, edits or PersonEdits())
         outcome = FileOutcome(result, bool(done and done.embedded), done.sidecar if done else None,
-                              tuple(done.warnings) if done else ())
+                              tuple(done.warnings) if done else (), kept)
         return _Written(outcome, facts)
 
 
@@ -268,3 +271,5 @@ def _record(catalog: Any, written: _Written) -> None:
         catalog.record_failure(result.path, result.error or "failed")
     else:
         catalog.record_result(result, **written.facts)
+        if written.outcome.kept_caption is not None:  # what the file says, as the person's (the service does so too)
+            catalog.set_caption(result.path, written.outcome.kept_caption)

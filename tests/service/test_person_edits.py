@@ -89,3 +89,24 @@ def test_a_caption_the_photo_already_had_is_what_the_catalogue_says(tmp_path: Pa
         assert rec.tag_paths  # the model's tags are there as usual
         assert [h.path for h in cat.search("brighton")] == [str(photo)]
     assert [e.caption for e in events if isinstance(e, FileTagged)] == ["Sunset at Brighton pier"]
+
+
+def test_the_tag_command_also_records_a_caption_the_photo_kept(tmp_path: Path) -> None:
+    from autotagger.metadata import MetadataRecord, undo_metadata, write_metadata
+
+    photo = make_jpeg(tmp_path / "pier.jpg", 1)
+    write_metadata(photo, MetadataRecord("Sunset at Brighton pier", "person", ()))
+    undo_metadata(photo)
+    cat_path = tmp_path / "catalog.sqlite3"
+    with (
+        Catalog(cat_path) as cat,
+        ResultWriter(write_mode="embed", sidecar_name="ext", keep_backup=False, catalog=cat) as writer,
+    ):
+        for result in tag_paths([str(photo)], FakeTagger(), batch_size=1, workers=1):
+            writer.submit(result)
+        outcomes = writer.finish()
+    assert [o.kept_caption for o in outcomes] == ["Sunset at Brighton pier"]
+    assert outcomes[0].to_json()["kept_caption"] == "Sunset at Brighton pier"
+    with Catalog(cat_path) as cat:
+        rec = cat.get_image(str(photo))
+        assert rec is not None and (rec.caption, rec.caption_source) == ("Sunset at Brighton pier", "person")
