@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, QSize, Qt, Signal
+from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 
 from autotagger.gui.thumbs import ThumbnailProvider
 from autotagger.gui.worker import CatalogClient
@@ -51,10 +52,12 @@ class ImageListModel(QAbstractListModel):
         self._generation = 0
         self._loading = False
         self._exhausted = False
+        self._error = ""
         thumbs.ready.connect(self._thumb_ready)
 
     # -- query -----------------------------------------------------------------------------------
     def set_query(self, query: str) -> None:
+        self._thumbs.retry_failed()  # a file that was missing may be back: a new query tries again
         self.beginResetModel()
         self.query = query
         self._generation += 1
@@ -63,7 +66,9 @@ class ImageListModel(QAbstractListModel):
         self._loading = False
         self._exhausted = False
         self.total = -1
+        self._error = ""
         self.endResetModel()
+        self.totalChanged.emit(-1)  # the old count is not this query's: "searching…" until it comes
         gen = self._generation
         self._client.call(
             _count, query, on_done=lambda n: self._got_count(gen, n), on_error=lambda m: self._failed(gen, m)
@@ -73,8 +78,13 @@ class ImageListModel(QAbstractListModel):
     def refresh(self) -> None:
         self.set_query(self.query)
 
+    @property
+    def error(self) -> str:
+        """Why the current query failed ("" while it has not)."""
+        return self._error
+
     def _got_count(self, gen: int, n: int) -> None:
-        if gen == self._generation:
+        if gen == self._generation and not self._error:
             self.total = n
             self.totalChanged.emit(n)
 
@@ -82,7 +92,10 @@ class ImageListModel(QAbstractListModel):
         if gen == self._generation:
             self._loading = False
             self._exhausted = True
-            self.queryFailed.emit(message)
+            if not self._error:  # the count and the first page both fail: say it once
+                self._error = message
+                self.total = -1
+                self.queryFailed.emit(message)
 
     # -- lazy paging -----------------------------------------------------------------------------
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
@@ -159,8 +172,7 @@ class ImageListModel(QAbstractListModel):
             return pm if pm is not None else self._thumbs.placeholder
         if role == Qt.ItemDataRole.ToolTipRole:
             tags = ", ".join(hit.tags) if hit.tags else ""
-            err = self._thumbs.errors.get(hit.path)
-            parts = [hit.path, hit.caption or "", tags, f"cannot show: {err}" if err else ""]
+            parts = [hit.path, hit.caption or "", tags, self._thumbs.describe_error(hit.path)]
             return "\n".join(p for p in parts if p)
         if role == HitRole:
             return hit
@@ -175,3 +187,28 @@ class ImageListModel(QAbstractListModel):
         if row >= 0:
             idx = self.index(row)
             self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+
+
+class ThumbnailDelegate(QStyledItemDelegate):
+    """Every grid cell alike, whatever the thumbnail's shape: the thumbnail (never enlarged)
+    centred in an ``edge`` x ``edge`` box, the name elided on one line under it, on the same line
+    in every cell. The view can then lay items out uniformly (``setUniformItemSizes``)."""
+
+    def __init__(self, edge: int, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.edge = edge
+
+    def cell_size(self, option: QStyleOptionViewItem) -> QSize:
+        return QSize(self.edge + 8, self.edge + option.fontMetrics.height() + 10)
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: Index) -> None:
+        super().initStyleOption(option, index)
+        option.decorationSize = QSize(self.edge, self.edge)
+        option.decorationAlignment = Qt.AlignmentFlag.AlignCenter
+        option.displayAlignment = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
+        option.textElideMode = Qt.TextElideMode.ElideMiddle
+        option.features &= ~QStyleOptionViewItem.ViewItemFeature.WrapText
+        option.decorationPosition = QStyleOptionViewItem.Position.Top
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        return self.cell_size(option)

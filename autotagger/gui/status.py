@@ -289,4 +289,16 @@ class StatusBar(QStatusBar):
         self.pause.blockSignals(False)
 
     def set_count(self, shown: int, total: int) -> None:
-        self.count.setText(f"{total:,} images  |" if total >= 0 else "searching…  |")
+        self.count.setStyleSheet("")
+        self.count.setToolTip("")
+        if total < 0:
+            self.count.setText("searching…  |")
+        else:
+            self.count.setText(f"{total:,} image{'' if total == 1 else 's'}  |")
+
+    def set_query_error(self, message: str) -> None:
+        """The search failed: say why where the count was (no stale count), until the next search."""
+        text = " ".join(f"search: {message}".split())
+        self.count.setText(f"{text}  |")
+        self.count.setToolTip(text)
+        self.count.setStyleSheet("color:#c33;")

@@ -1,32 +1,84 @@
-"""The tag tree: hierarchical keywords ("setting|outdoors") with counts; a click filters the grid."""
+"""The tag tree: hierarchical keywords ("setting|outdoors") with counts; a click filters the grid.
+
+A node's count is what a click on it shows: the catalogue's count for its ``tag:`` term
+(:func:`node_counts`, run on a catalogue thread), not a sum of its children's counts, which counts
+a photo tagged "people" and "people|many" twice.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QTreeView, QWidget
+from PySide6.QtGui import QMouseEvent, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QHeaderView, QTreeView, QWidget
 
 TagPathRole = Qt.ItemDataRole.UserRole + 10
 
 
+@dataclass(frozen=True)
+class NodeCounts:
+    """What the tree shows: ``nodes`` the count of every node (prefix) path, as its click finds;
+    ``exact`` how many photos carry exactly that tag (the catalogue's per-path counts)."""
+
+    nodes: list[tuple[str, int]] = field(default_factory=list)
+    exact: dict[str, int] = field(default_factory=dict)
+
+
+def node_paths(paths: Iterable[str]) -> list[str]:
+    """Every node of the tree for these tag paths: each path and all its prefixes, in tree order."""
+    out: dict[str, None] = {}
+    for path in paths:
+        parts = [p for p in path.split("|") if p]
+        for k in range(1, len(parts) + 1):
+            out.setdefault("|".join(parts[:k]), None)
+    return list(out)
+
+
+def node_counts(catalog: Any) -> NodeCounts:
+    """Run on a catalogue thread: each node's count is ``catalog.count(tag_term(node))``, exactly the
+    photos a click on it lists (a tag used bare and as a parent counts each photo once). A node
+    whose term the query syntax cannot say (a quote in a tag name) is left out: its count is
+    then the sum of its children's (see :func:`build_tree`)."""
+    from autotagger.catalog.errors import QueryError
+
+    exact = {str(p): int(n) for p, n in catalog.tag_counts()}
+    nodes: list[tuple[str, int]] = []
+    for path in node_paths(exact):
+        try:
+            nodes.append((path, int(catalog.count(tag_term(path)))))
+        except QueryError:  # a term the parser refuses: fall back to the sum
+            continue
+    return NodeCounts(nodes, exact)
+
+
 def build_tree(counts: Iterable[tuple[str, int]]) -> dict[str, tuple[int, dict]]:  # type: ignore[type-arg]
-    """Nested ``{name: (count, children)}``. A parent's count is its own plus its children's
-    (an image tagged with two children of one parent may be counted twice: the catalogue gives
-    per-path counts only)."""
+    """Nested ``{name: (count, children)}`` from ``(path, count)`` pairs, where a path's count is
+    that node's own (what its ``tag:`` term matches, :func:`node_counts`). A node given no count of
+    its own (only a child's path was given) shows the sum of its children's counts, an upper bound."""
+    given: dict[str, int] = {}
     root: dict[str, list] = {}  # type: ignore[type-arg]
     for path, n in counts:
+        parts = [p for p in path.split("|") if p]
+        if not parts:
+            continue
+        given["|".join(parts)] = given.get("|".join(parts), 0) + n
         node = root
-        for part in [p for p in path.split("|") if p]:
-            entry = node.setdefault(part, [0, {}])
-            entry[0] += n
-            node = entry[1]
+        for part in parts:
+            node = node.setdefault(part, [0, {}])[1]
 
-    def freeze(d: dict[str, list]) -> dict[str, tuple[int, dict]]:  # type: ignore[type-arg]
-        return {k: (v[0], freeze(v[1])) for k, v in sorted(d.items(), key=lambda kv: kv[0].lower())}
+    def freeze(d: dict[str, list], prefix: str) -> dict[str, tuple[int, dict]]:  # type: ignore[type-arg]
+        out: dict[str, tuple[int, dict]] = {}  # type: ignore[type-arg]
+        for name, (_n, kids) in sorted(d.items(), key=lambda kv: kv[0].lower()):
+            path = f"{prefix}|{name}" if prefix else name
+            children = freeze(kids, path)
+            n = given[path] if path in given else sum(c[0] for c in children.values())
+            out[name] = (n, children)
+        return out
 
-    return freeze(root)
+    return freeze(root, "")
 
 
 class TagTreeModel(QStandardItemModel):
@@ -34,9 +86,10 @@ class TagTreeModel(QStandardItemModel):
         super().__init__()
         self.setHorizontalHeaderLabels(["Tag", "Images"])
 
-    def set_counts(self, counts: Iterable[tuple[str, int]]) -> None:
+    def set_counts(self, counts: Iterable[tuple[str, int]], exact: Mapping[str, int] | None = None) -> None:
         self.removeRows(0, self.rowCount())
         tree = build_tree(counts)
+        exact = exact or {}
 
         def add(parent: QStandardItem, nodes: dict, prefix: str) -> None:  # type: ignore[type-arg]
             for name, (n, children) in nodes.items():
@@ -48,6 +101,12 @@ class TagTreeModel(QStandardItemModel):
                 num.setEditable(False)
                 num.setData(path, TagPathRole)
                 num.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                own = exact.get(path, 0)
+                tip = f"{path}: {n} photo{'s' if n != 1 else ''}"
+                if children and own:
+                    tip += f" ({own} tagged \u201c{name}\u201d itself)"
+                item.setToolTip(tip)
+                num.setToolTip(tip)
                 parent.appendRow([item, num])
                 add(item, children, path)
 
@@ -75,7 +134,7 @@ def tag_term(path: str) -> str:
 
 
 class TagTreeView(QTreeView):
-    tagActivated = Signal(str)  # the tag path clicked
+    tagActivated = Signal(str, bool)  # the tag path clicked; True: Ctrl-click (add to the filter)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -83,16 +142,30 @@ class TagTreeView(QTreeView):
         self.setModel(self.tag_model)
         self.setUniformRowHeights(True)
         self.setHeaderHidden(False)
-        self.clicked.connect(lambda idx: self.tagActivated.emit(idx.data(TagPathRole)))
+        # the names take the width; the count column is as narrow as its numbers
+        header = self.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.setToolTip("Click: show this tag. Ctrl-click: add it to the search. Click again: show all.")
+        self._add_modifier = False
+        self.clicked.connect(lambda idx: self.tagActivated.emit(idx.data(TagPathRole), self._add_modifier))
 
-    def set_counts(self, counts: Iterable[tuple[str, int]]) -> None:
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        mods = event.modifiers()
+        self._add_modifier = bool(mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.MetaModifier))
+        super().mouseReleaseEvent(event)
+
+    def set_counts(self, counts: Iterable[tuple[str, int]] | NodeCounts, exact: Mapping[str, int] | None = None) -> None:
+        if isinstance(counts, NodeCounts):
+            exact = counts.exact
+            counts = counts.nodes
         expanded = self._expanded_paths()
-        self.tag_model.set_counts(counts)
+        self.tag_model.set_counts(counts, exact)
         for path in expanded:
             item = self.tag_model.find(path)
             if item is not None:
                 self.setExpanded(item.index(), True)
-        self.resizeColumnToContents(1)
 
     def _expanded_paths(self) -> list[str]:
         out: list[str] = []

@@ -14,8 +14,8 @@ import tempfile
 from collections import OrderedDict
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtCore import QObject, QRect, QRunnable, QSize, Qt, QThreadPool, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 
 from autotagger.gui.worker import one_line
 
@@ -57,7 +57,7 @@ def load_or_make(path: str, edge: int, cache_root: Path) -> QImage:
 
 class _Signals(QObject):
     ready = Signal(str, QImage)
-    failed = Signal(str, str)
+    failed = Signal(str, str, bool)  # path, one-line error, the file is not there
 
 
 class _Job(QRunnable):
@@ -71,8 +71,11 @@ class _Job(QRunnable):
         try:
             try:
                 img = load_or_make(self.path, self.edge, self.cache_root)
+            except FileNotFoundError as exc:  # gone (moved, deleted, a drive unplugged)
+                self.signals.failed.emit(self.path, one_line(exc), True)
+                return
             except Exception as exc:  # one bad file: report it, keep going
-                self.signals.failed.emit(self.path, one_line(exc))
+                self.signals.failed.emit(self.path, one_line(exc), False)
                 return
             self.signals.ready.emit(self.path, img)
         except Exception:
@@ -80,12 +83,36 @@ class _Job(QRunnable):
 
 
 def placeholder(edge: int, text_color: str = "#888") -> QPixmap:
+    """The "still loading" square: dark, a small grey ellipsis."""
     pm = QPixmap(edge, edge)
     pm.fill(QColor("#2b2b2b"))
     p = QPainter(pm)
     p.setPen(QColor(text_color))
     p.drawRect(0, 0, edge - 1, edge - 1)
     p.drawText(pm.rect(), Qt.AlignmentFlag.AlignCenter, "…")
+    p.end()
+    return pm
+
+
+def failed_placeholder(edge: int, glyph: str, text: str, colour: str) -> QPixmap:
+    """A thumbnail that cannot come: a light square with a big glyph and what went wrong, nothing
+    like the dark "loading" square."""
+    pm = QPixmap(edge, edge)
+    pm.fill(QColor("#f1e4e4"))
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(QPen(QColor(colour), 2, Qt.PenStyle.DashLine))
+    p.drawRect(1, 1, edge - 3, edge - 3)
+    font = p.font()
+    font.setPixelSize(max(12, edge // 3))
+    font.setBold(True)
+    p.setFont(font)
+    p.setPen(QColor(colour))
+    p.drawText(QRect(0, edge // 8, edge, edge // 2), Qt.AlignmentFlag.AlignCenter, glyph)
+    font.setPixelSize(max(9, edge // 12))
+    p.setFont(font)
+    p.drawText(QRect(4, edge // 2 + edge // 10, edge - 8, edge // 3),
+               Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap, text)
     p.end()
     return pm
 
@@ -104,14 +131,16 @@ class ThumbnailProvider(QObject):
         self._memory: OrderedDict[str, QPixmap] = OrderedDict()
         self._memory_items = memory_items
         self._pending: set[str] = set()
-        self.errors: dict[str, str] = {}
+        self.errors: dict[str, str] = {}  # path -> one line: why its thumbnail cannot be shown
+        self.missing: set[str] = set()  # those of them whose file is not there
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(max(1, min(4, (os.cpu_count() or 2) - 1)))
         self._signals = _Signals()
         self._signals.ready.connect(self._on_ready)
         self._signals.failed.connect(self._on_failed)
         self.placeholder = placeholder(edge)
-        self.broken = placeholder(edge, "#c44")
+        self.broken = failed_placeholder(edge, "✕", "cannot show", "#b03030")  # unreadable, not an image
+        self.gone = failed_placeholder(edge, "?", "file missing", "#9a5b00")  # not there (moved, unplugged)
 
     def size(self) -> QSize:
         return QSize(self.edge, self.edge)
@@ -122,7 +151,7 @@ class ThumbnailProvider(QObject):
             self._memory.move_to_end(path)
             return pm
         if path in self.errors:
-            return self.broken
+            return self.gone if path in self.missing else self.broken
         if path not in self._pending:
             self._pending.add(path)
             self._pool.start(_Job(path, self.edge, self.cache_root, self._signals))
@@ -130,7 +159,25 @@ class ThumbnailProvider(QObject):
 
     def forget(self, path: str) -> None:
         self._memory.pop(path, None)
+        self.retry(path)
+
+    def retry(self, path: str) -> None:
+        """Try a failed thumbnail again on the next ``get`` (the file may be back, or fixed)."""
         self.errors.pop(path, None)
+        self.missing.discard(path)
+
+    def retry_failed(self) -> None:
+        """Try every failed thumbnail again on its next ``get`` (a new search, a refresh)."""
+        self.errors.clear()
+        self.missing.clear()
+
+    def describe_error(self, path: str) -> str:
+        """What to tell the person about a thumbnail that failed, or "" when none did."""
+        if path not in self.errors:
+            return ""
+        if path in self.missing:
+            return f"File not found: {path}"
+        return f"Cannot show this photo: {self.errors[path]}"
 
     def _on_ready(self, path: str, img: QImage) -> None:
         self._pending.discard(path)
@@ -139,10 +186,20 @@ class ThumbnailProvider(QObject):
             self._memory.popitem(last=False)
         self.ready.emit(path)
 
-    def _on_failed(self, path: str, message: str) -> None:
+    def _on_failed(self, path: str, message: str, missing: bool) -> None:
         self._pending.discard(path)
+        self._memory.pop(path, None)
         self.errors[path] = message
+        if missing:
+            self.missing.add(path)
+        else:
+            self.missing.discard(path)
         self.ready.emit(path)
+
+    @property
+    def pending(self) -> int:
+        """How many thumbnails are being made."""
+        return len(self._pending)
 
     def wait(self, msecs: int = 5000) -> bool:
         return bool(self._pool.waitForDone(msecs))

@@ -4,6 +4,7 @@ the status bar. All catalogue work runs on two catalogue threads (one reads, one
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -14,13 +15,21 @@ from PySide6.QtCore import QItemSelection, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
     QLineEdit,
     QListView,
     QMainWindow,
     QMessageBox,
+    QPushButton,
+    QScrollArea,
     QSplitter,
+    QStackedWidget,
+    QStyle,
     QTabWidget,
     QToolBar,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -28,14 +37,28 @@ from autotagger.config import Settings
 from autotagger.gui import ops
 from autotagger.gui.detail import DetailPane
 from autotagger.gui.first_run import FirstRunPanel
-from autotagger.gui.model import IdRole, ImageListModel, PathRole
+from autotagger.gui.model import IdRole, ImageListModel, PathRole, ThumbnailDelegate
 from autotagger.gui.panels import FailedDialog, FoldersPanel
 from autotagger.gui.status import ServiceLink, ServiceState, StatusBar
-from autotagger.gui.tagtree import TagTreeView, tag_term
+from autotagger.gui.tagtree import NodeCounts, TagTreeView, node_counts, tag_term
 from autotagger.gui.thumbs import ThumbnailProvider
 from autotagger.gui.worker import CatalogClient
 
 SEARCH_DEBOUNCE_MS = 250
+#: The side panels' narrowest (px): the splitter shrinks them to this before the grid loses its columns.
+LEFT_MIN_WIDTH, DETAIL_MIN_WIDTH = 140, 270
+#: Below this many whole thumbnail columns the side panels give way to the grid.
+GRID_COLUMNS_WANTED = 2
+EMPTY_TEXT = "No photos yet — add a folder to watch or tag a folder"
+
+
+def _drop_term(text: str, term: str) -> str:
+    """``text`` without the search term ``term`` (a whole term, wherever it is)."""
+    return re.sub(r"(^|\s+)" + re.escape(term) + r"(?=\s|$)", "", text).strip()
+
+
+def _has_term(text: str, term: str) -> bool:
+    return re.search(r"(^|\s)" + re.escape(term) + r"(?=\s|$)", text) is not None
 
 
 class MainWindow(QMainWindow):
@@ -64,6 +87,9 @@ class MainWindow(QMainWindow):
         self.search = QLineEdit()
         self.reader = CatalogClient(lambda: open_catalog(True), "catalog-read", self)
         self.writer = CatalogClient(lambda: open_catalog(False), "catalog-edit", self)
+        # the tag tree's counts (one catalogue count per node) on their own thread: never in the
+        # way of the grid's pages
+        self.tag_reader = CatalogClient(lambda: open_catalog(True), "catalog-tags", self)
         self.reader.error.connect(self.show_message)
         self.writer.error.connect(self.show_message)
         self.thumbs = ThumbnailProvider(thumb_dir, parent=self)
@@ -75,11 +101,13 @@ class MainWindow(QMainWindow):
         self.grid.setViewMode(QListView.ViewMode.IconMode)
         self.grid.setResizeMode(QListView.ResizeMode.Adjust)
         self.grid.setMovement(QListView.Movement.Static)
+        # every cell the same fixed box (ThumbnailDelegate): uniform sizes are then true
         self.grid.setUniformItemSizes(True)
+        self.grid.setItemDelegate(ThumbnailDelegate(self.thumbs.edge, self.grid))
         self.grid.setLayoutMode(QListView.LayoutMode.Batched)
         self.grid.setBatchSize(200)
         self.grid.setIconSize(self.thumbs.size())
-        self.grid.setGridSize(QSize(self.thumbs.edge + 20, self.thumbs.edge + 30))
+        self.grid.setGridSize(QSize(self.thumbs.edge + 12, self.thumbs.edge + self.grid.fontMetrics().height() + 18))
         self.grid.setSpacing(4)
         self.grid.setWordWrap(False)
         self.grid.setTextElideMode(Qt.TextElideMode.ElideMiddle)
@@ -88,21 +116,33 @@ class MainWindow(QMainWindow):
         self.grid.selectionModel().selectionChanged.connect(self._selection_changed)
         self.grid.viewport().installEventFilter(self)
         self._painted = False
-        self.model.totalChanged.connect(lambda n: self.status.set_count(self.model.rowCount(), n))
-        self.model.queryFailed.connect(lambda m: self.show_message(f"search: {m}"))
+        self.model.totalChanged.connect(self._total_changed)
+        self.model.queryFailed.connect(self._query_failed)
+        self.grid_stack = QStackedWidget()
+        self.grid_stack.addWidget(self.grid)
+        self.empty = self._empty_state()
+        self.grid_stack.addWidget(self.empty)
+        self.grid_stack.setMinimumWidth(self.grid_width(1))  # one whole column, whatever the panels do
 
         # left: tag tree and folders
         self.tags = TagTreeView()
         self.tags.tagActivated.connect(self.filter_tag)
+        self._tree_terms: list[str] = []  # the tag: terms the tree put in the search box
+        self._tags_busy = self._tags_again = False
         self.folders = FoldersPanel()
         self.folders.addRequested.connect(lambda d: self.writer.call(ops.add_folder, d, on_done=self.folders.set_folders))
         self.folders.removeRequested.connect(
             lambda d: self.writer.call(ops.remove_folder, d, on_done=self.folders.set_folders))
         self.folders.tagNowRequested.connect(self.tag_folder)
         self.folders.folderActivated.connect(lambda d: self.search.setText(f'folder:"{d}"'))
-        left = QTabWidget()
+        folders_box = QScrollArea()  # narrow, the panel's buttons scroll rather than squeeze
+        folders_box.setWidgetResizable(True)
+        folders_box.setFrameShape(QFrame.Shape.NoFrame)
+        folders_box.setWidget(self.folders)
+        left = self.left = QTabWidget()
         left.addTab(self.tags, "Tags")
-        left.addTab(self.folders, "Folders")
+        left.addTab(folders_box, "Folders")
+        left.setMinimumWidth(LEFT_MIN_WIDTH)
 
         # right: detail
         self.detail = DetailPane()
@@ -111,17 +151,22 @@ class MainWindow(QMainWindow):
         self.detail.tagsRemoved.connect(lambda i, t: self._edit(ops.remove_tags, i, t))
         self.previews.ready.connect(self._preview_ready)
 
-        split = QSplitter()
+        self.detail.setMinimumWidth(DETAIL_MIN_WIDTH)
+        split = self.split = QSplitter()
+        split.setChildrenCollapsible(False)
         split.addWidget(left)
-        split.addWidget(self.grid)
+        split.addWidget(self.grid_stack)
         split.addWidget(self.detail)
+        split.setStretchFactor(0, 0)
         split.setStretchFactor(1, 1)
+        split.setStretchFactor(2, 0)
+        self._side_widths = (240, 360)  # what the side panels get when there is room (a drag sets them)
         split.setSizes([240, 700, 360])
+        split.splitterMoved.connect(self._splitter_moved)
+        split.installEventFilter(self)
         self.notice = FirstRunPanel()
         self.notice.modelReady.connect(lambda path: self.show_message(f"model ready: {path}"))
         central = QWidget()
-        from PySide6.QtWidgets import QVBoxLayout
-
         lay = QVBoxLayout(central)
         lay.setContentsMargins(4, 4, 4, 0)
         lay.addWidget(self.notice)
@@ -179,7 +224,81 @@ class MainWindow(QMainWindow):
                 and self.model.rowCount() > 0:
             self._painted = True
             QTimer.singleShot(0, self.firstPaint.emit)
+        if obj is getattr(self, "split", None) and event.type() == QEvent.Type.Resize:
+            QTimer.singleShot(0, self._fit_panels)  # once the splitter has shared out its new width
         return super().eventFilter(obj, event)
+
+    # -- layout -----------------------------------------------------------------------------------
+    def grid_width(self, columns: int) -> int:
+        """The grid's width (px) that shows ``columns`` whole thumbnail columns, scroll bar included."""
+        bar = self.grid.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        inner = columns * self.grid.gridSize().width() + 2 * self.grid.spacing() + 2  # the icon-mode layout's own margins
+        return int(inner + bar + 2 * self.grid.frameWidth())
+
+    def _splitter_moved(self, _pos: int, _index: int) -> None:
+        sizes = self.split.sizes()
+        self._side_widths = (sizes[0], sizes[2])
+
+    def _fit_panels(self) -> None:
+        """The side panels take the width they had (or were dragged to) while the grid keeps
+        ``GRID_COLUMNS_WANTED`` columns; in a narrower window they give way first, down to their
+        minimum, and only then does the grid (never below one column, its minimum width)."""
+        sizes = self.split.sizes()
+        total = sum(sizes)
+        if len(sizes) != 3 or total <= 0:
+            return
+        mins = (self.left.minimumWidth(), self.detail.minimumWidth())
+        want = list(self._side_widths)
+        room = total - self.grid_width(GRID_COLUMNS_WANTED)
+        if want[0] + want[1] > room:  # share what is left above their minimums in proportion
+            spare = [max(0, w - m) for w, m in zip(want, mins, strict=True)]
+            give = max(0, room - mins[0] - mins[1])
+            if sum(spare) > 0:
+                want = [m + min(sp, give * sp // sum(spare)) for m, sp in zip(mins, spare, strict=True)]
+            else:
+                want = list(mins)
+        new = [want[0], total - want[0] - want[1], want[1]]
+        if new != sizes:
+            self.split.setSizes(new)
+
+    def _empty_state(self) -> QWidget:
+        """What the grid area shows while the catalogue has no photos at all (the first run)."""
+        page = QWidget()
+        text = QLabel(EMPTY_TEXT)
+        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        text.setWordWrap(True)
+        font = text.font()
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        text.setFont(font)
+        hint = QLabel("A watched folder is tagged by the tagger service as photos arrive; "
+                      "“Tag folder…” tags every photo in a folder now.")
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color:#777;")
+        self.empty_add = QPushButton("Add folder…")
+        self.empty_add.setToolTip("watch a folder (Folders tab)")
+        self.empty_add.clicked.connect(self.add_folder)
+        self.empty_tag = QPushButton("Tag folder…")
+        self.empty_tag.setToolTip("tag every photo in a folder now")
+        self.empty_tag.clicked.connect(self.choose_folder_to_tag)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.empty_add)
+        buttons.addWidget(self.empty_tag)
+        buttons.addStretch(1)
+        lay = QVBoxLayout(page)
+        lay.addStretch(1)
+        lay.addWidget(text)
+        lay.addWidget(hint)
+        lay.addSpacing(8)
+        lay.addLayout(buttons)
+        lay.addStretch(2)
+        return page
+
+    def add_folder(self) -> None:
+        """The Folders tab's "Add…": choose a folder to watch (shown in the Folders tab)."""
+        self.left.setCurrentIndex(1)
+        self.folders._add()  # the panel's own dialog and addRequested, wired above
 
     def show_message(self, text: str, msecs: int = 8000) -> None:
         self.status.showMessage(" ".join(text.split()), msecs)
@@ -192,19 +311,71 @@ class MainWindow(QMainWindow):
         self._debounce.stop()
         query = self.search.text().strip()
         if query != self.model.query:
-            self.model.set_query(query)
+            self.model.set_query(query)  # the count says "searching…" at once: an old error goes
             self.detail.clear()
 
-    def filter_tag(self, path: str) -> None:
+    def _total_changed(self, n: int) -> None:
+        self.status.set_count(self.model.rowCount(), n)
+        if n >= 0:  # a catalogue with no photos at all: say what to do instead of an empty grid
+            first_run = n == 0 and not self.model.query
+            self.grid_stack.setCurrentWidget(self.empty if first_run else self.grid)
+
+    def _query_failed(self, message: str) -> None:
+        self.status.clearMessage()  # the error shows where the count was, until the next search
+        self.status.set_query_error(message)
+
+    def filter_tag(self, path: str, add: bool = False) -> None:
+        """A click on a tag in the tree shows that tag: it replaces the tags the tree put in the
+        search before (words and terms typed stay); a click on the one tag shown clears it. With
+        ``add`` (Ctrl-click) the tag is added to those shown (all must match), or taken out."""
         term = tag_term(path)
         text = self.search.text().strip()
-        if term not in text.split():
-            self.search.setText(f"{text} {term}".strip())
+        shown = _has_term(text, term)
+        others = [t for t in self._tree_terms if t != term and _has_term(text, t)]  # still there
+        if add:
+            if shown:
+                text = _drop_term(text, term)
+                self._tree_terms = others
+            else:
+                text = f"{text} {term}".strip()
+                self._tree_terms = [*others, term]
+        else:
+            for t in others:
+                text = _drop_term(text, t)
+            if shown and not others:  # the tag shown, clicked again: show all
+                text = _drop_term(text, term)
+                self._tree_terms = []
+            else:
+                text = text if shown else f"{text} {term}".strip()
+                self._tree_terms = [term]
+        if not self._tree_terms:
+            self.tags.clearSelection()
+        self.search.setText(text)
         self.apply_search()
 
     def refresh_side(self) -> None:
-        self.reader.call(ops.tag_counts, on_done=self.tags.set_counts)
+        self.refresh_tags()
         self.reader.call(ops.list_folders, on_done=self.folders.set_folders)
+
+    def refresh_tags(self) -> None:
+        """The tag tree's counts again, off the GUI thread; asked again while counting: once more after."""
+        if self._tags_busy:
+            self._tags_again = True
+            return
+        self._tags_busy, self._tags_again = True, False
+        self.tag_reader.call(node_counts, on_done=self._got_tag_counts, on_error=self._tag_counts_failed)
+
+    def _got_tag_counts(self, counts: NodeCounts) -> None:
+        self._tags_busy = False
+        self.tags.set_counts(counts)
+        if self._tags_again:
+            self.refresh_tags()
+
+    def _tag_counts_failed(self, message: str) -> None:
+        self._tags_busy = False
+        self.show_message(f"tags: {message}")
+        if self._tags_again:
+            self.refresh_tags()
 
     # -- selection and detail ---------------------------------------------------------------------
     def selected_paths(self) -> list[str]:
@@ -219,23 +390,26 @@ class MainWindow(QMainWindow):
             self.detail.clear()
             return
         image_id, path = idx.data(IdRole), idx.data(PathRole)
+        for provider in (self.thumbs, self.previews):  # a photo that failed before: try it again
+            if path in provider.errors:
+                provider.retry(path)
         self.reader.call(ops.get_image, image_id, on_done=self._show_record)
         pm = self.previews.get(path)
         if pm is not None:
-            QTimer.singleShot(0, lambda: self.detail.set_preview(path, pm))
+            QTimer.singleShot(0, lambda: self._preview_ready(path))
 
     def _show_record(self, rec: Any) -> None:
         cur = self.grid.currentIndex()
         if rec is not None and cur.isValid() and cur.data(IdRole) != rec.id and self.detail.record is None:
             return
         self.detail.show_record(rec)
-        if rec is not None:
-            pm = self.previews.get(rec.path)
-            if pm is not None:
-                self.detail.set_preview(rec.path, pm)
+        if rec is not None and self.previews.get(rec.path) is not None:
+            self._preview_ready(rec.path)
 
     def _preview_ready(self, path: str) -> None:
-        self.detail.set_preview(path, self.previews.get(path), self.previews.errors.get(path, ""))
+        """The preview came (or cannot: then why, "File not found: …", in its place)."""
+        error = self.previews.describe_error(path)
+        self.detail.set_preview(path, None if error else self.previews.get(path), error)
 
     # -- edits ------------------------------------------------------------------------------------
     def edit_caption(self, image_id: int, text: str) -> None:
@@ -251,7 +425,7 @@ class MainWindow(QMainWindow):
             self.detail.show_record(rec)
         self.model.update_hit(rec.path, caption=rec.caption, tags=rec.tag_paths)
         self.show_message(result.warning or (f"saved to {result.written}" if result.written else "saved"))
-        self.reader.call(ops.tag_counts, on_done=self.tags.set_counts)
+        self.refresh_tags()
 
     # -- actions ----------------------------------------------------------------------------------
     def retag_selected(self) -> None:
@@ -284,6 +458,13 @@ class MainWindow(QMainWindow):
         self.show_message("; ".join(f"{os.path.basename(p)}: {e}" for p, e in failures) or "our tags removed")
         self.model.refresh()
         self.refresh_side()
+        if self.detail.record is not None:  # the pane shows the record as the catalogue has it now
+            self.reader.call(ops.get_image, self.detail.record.id, on_done=self._reload_record)
+
+    def _reload_record(self, rec: Any) -> None:
+        shown = self.detail.record
+        if rec is not None and shown is not None and shown.id == rec.id:
+            self.detail.show_record(rec)
 
     def reveal_selected(self) -> None:
         paths = self.selected_paths()
@@ -322,6 +503,8 @@ class MainWindow(QMainWindow):
         self.status.set_state(state, bool(self.link and self.link.can_pause))
         if state.done != self._last_done and self._last_done >= 0:
             self.refresh_side()  # new tags came in
+            if self.grid_stack.currentWidget() is self.empty:
+                self.model.refresh()  # the first photos: the grid instead of the first-run hint
         self._last_done = state.done
         self._show_new_warnings(state)
 
@@ -352,6 +535,7 @@ class MainWindow(QMainWindow):
         self.previews.shutdown()
         self.notice.shutdown()
         self.reader.shutdown()
+        self.tag_reader.shutdown()
         self.writer.shutdown()
 
 
