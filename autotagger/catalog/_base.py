@@ -65,6 +65,8 @@ class CatalogBase:
         self._tag_ids: dict[str, int] = {}
         self._text_ids: dict[str, int] = {}
         self._texts: dict[int, str] = {}
+        if self.path.is_dir():
+            raise CatalogError(f"{self.path} is a folder, not a catalogue file (give --catalog FOLDER/catalog.sqlite3)")
         net = network_filesystem(self.path)
         if net:
             raise CatalogError(

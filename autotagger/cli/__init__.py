@@ -95,8 +95,19 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a last guard: one line, not a traceback, unless --verbose
         if getattr(args, "verbose", False):
             raise
-        print_error(f"{type(exc).__name__}: {exc}")
-        return 1
+        print_error(last_resort_message(exc))
+        return EXIT_USAGE if type(exc).__name__ == "ConfigError" else 1
+
+
+def last_resort_message(exc: BaseException) -> str:
+    """One line for an error no command turned into a message: a bad setting is said as the setting
+    says it; a file error names the file and the reason, not Python's class; else the class helps."""
+    if type(exc).__name__ == "ConfigError":
+        return " ".join(str(exc).split())
+    if isinstance(exc, OSError) and exc.strerror:
+        reason = exc.strerror[:1].lower() + exc.strerror[1:]  # "No such file" -> "no such file"
+        return f"{exc.filename}: {reason}" if exc.filename is not None else reason
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
 
 
 def gui_main() -> int:

@@ -93,6 +93,11 @@ def run_download(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def looks_like_a_path(model_id: str) -> bool:
+    """A hub id is NAME or OWNER/NAME; a leading /, ~ or ., a backslash or more slashes is a folder."""
+    return model_id.startswith(("/", "~", ".")) or "\\" in model_id or model_id.count("/") > 1
+
+
 def run_info(args: argparse.Namespace) -> int:
     model_id = _model_id(args)
     from pathlib import Path
@@ -101,6 +106,8 @@ def run_info(args: argparse.Namespace) -> int:
     local = Path(model_id).expanduser()
     if local.is_dir():
         info.update(source="folder", path=str(local), available=(local / "config.json").is_file())
+    elif looks_like_a_path(model_id):
+        raise CliError(f"no model folder {local} (a hub id looks like Salesforce/blip2-opt-2.7b)")
     else:
         from huggingface_hub import try_to_load_from_cache
 
@@ -108,6 +115,8 @@ def run_info(args: argparse.Namespace) -> int:
         info.update(source="hub", available=isinstance(hit, str), path=str(Path(hit).parent) if isinstance(hit, str) else None)
     if args.json:
         emit_json(info)
+    elif info["source"] == "folder" and not info["available"]:
+        raise CliError(f"{model_id}: not a model folder (no config.json in it)")
     else:
         state = "available offline" if info["available"] else "not downloaded (run: autotagger model download)"
         print(f"{model_id}: {state}" + (f" at {info['path']}" if info.get("path") else ""))

@@ -164,6 +164,10 @@ def default_question_set_text() -> str:
     return resources.files("autotagger").joinpath("resources/questions.toml").read_text(encoding="utf-8")
 
 
+def _first_lower(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
 def load_question_set(path: str | Path | None = None) -> QuestionSet:
     """The set in ``path``, or the default one shipped with autotagger when ``path`` is empty."""
     if not path:
@@ -171,6 +175,8 @@ def load_question_set(path: str | Path | None = None) -> QuestionSet:
     p = Path(path).expanduser()
     try:
         text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise QuestionSetError(f"cannot read question set {p}: {exc.__class__.__name__}: {exc}") from None
+    except OSError as exc:
+        raise QuestionSetError(f"cannot read question set {p}: {_first_lower(exc.strerror or str(exc))}") from None
+    except UnicodeDecodeError:
+        raise QuestionSetError(f"cannot read question set {p}: not UTF-8 text") from None
     return parse_question_set(text, str(p))

@@ -83,8 +83,11 @@ def read_state(catalog_path: str | os.PathLike[str], now: float | None = None) -
 
 
 def request(catalog_path: str | os.PathLike[str], *, paused: bool | None = None, stop: bool = False) -> None:
-    """Ask the service to pause/resume and/or stop."""
+    """Ask the service to pause/resume and/or stop. FileNotFoundError (one line, naming the
+    catalogue) when its folder does not exist: no service can run there."""
     path = control_path(catalog_path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(2, f"no catalogue at {catalog_path} (its folder does not exist)")
     data = _read_json(path) or {}
     if paused is not None:
         data["paused"] = bool(paused)
