@@ -18,6 +18,8 @@ def _clean(tags: Sequence[str]) -> list[str]:
         path = normalise_tag(t)
         if not path:
             raise CatalogError(f"empty tag {t!r}")
+        if not path.isprintable():  # a keyword is one line in every field and tool that reads it
+            raise CatalogError(f"a tag cannot hold tabs, line breaks or control characters: {t!r}")
         out.append(path)
     return out
 

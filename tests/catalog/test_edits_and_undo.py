@@ -1,4 +1,4 @@
-"""After `undo` the catalogue forgets the model's caption and tags (a person's stay), so search, the tag
+"""A person's edits and undo: after `undo` the catalogue forgets the model's caption and tags (a person's stay), so search, the tag
 tree and a later edit do not bring back what left the file."""
 
 from __future__ import annotations
@@ -35,3 +35,15 @@ def test_a_persons_caption_survives(tmp_path: Path) -> None:
         rec = cat.get_image("/p/a.jpg")
         assert rec is not None and (rec.caption, rec.caption_source) == ("Grandma at the sea", "person")
         assert rec.tag_paths == ()
+
+
+def test_a_tag_with_a_line_break_is_refused(tmp_path: Path) -> None:
+    import pytest
+
+    from autotagger.catalog import CatalogError
+
+    with Catalog(tmp_path / "catalog.sqlite3") as cat:
+        cat.record_result(result("/p/a.jpg"), size=10, mtime=1.0, content_hash="h1")
+        with pytest.raises(CatalogError, match="line breaks"):
+            cat.add_tags("/p/a.jpg", ["family\ngrandma"])
+        cat.add_tags("/p/a.jpg", ["famille|grand-mère"])  # any letters are fine
