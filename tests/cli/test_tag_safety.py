@@ -135,7 +135,7 @@ def test_a_folder_as_the_catalogue_is_refused_before_the_model_loads(
     before = digests(tmp_path / "p")
     rc = main(["--catalog", str(tmp_path), "tag", str(tmp_path / "p")])
     _, err = capsys.readouterr()
-    assert rc == 1 and "cannot open catalogue" in one_error_line(err)
+    assert rc == 1 and "is a folder, not a catalogue file" in one_error_line(err)
     assert loads == [] and changed(before, tmp_path / "p") == set()
 
 
