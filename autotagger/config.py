@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -140,35 +141,86 @@ def _coerce(name: str, raw: Any, typ: Any) -> Any:
         raise ConfigError(f"setting {name} has a bad value: {raw!r}") from None
 
 
+def read_config_file(path: Path | None = None) -> dict[str, Any]:
+    """What the config file itself sets, checked and typed: no defaults, no AUTOTAGGER_* variables, no
+    flags ({} when there is no file). ConfigError (one line) for a file that cannot be read or a bad key."""
+    path = path or default_config_path()
+    if not path.exists():
+        return {}
+    known = {f.name: f.type for f in fields(Settings)}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    values: dict[str, Any] = {}
+    for key, raw in data.items():
+        if key not in known:
+            raise ConfigError(f"unknown setting {key!r} in {path}")
+        values[key] = _coerce(key, raw, known[key])
+    return values
+
+
+def environment_overrides(environ: Mapping[str, str] | None = None) -> set[str]:
+    """The settings an AUTOTAGGER_* variable sets for this run (AUTOTAGGER_CATALOG included)."""
+    env = os.environ if environ is None else environ
+    return {f.name for f in fields(Settings) if f"AUTOTAGGER_{f.name.upper()}" in env}
+
+
 def load_settings(path: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
     """Defaults, overridden by the config file (if it exists), overridden by AUTOTAGGER_* variables."""
     env = os.environ if environ is None else environ
-    path = path or default_config_path()
-    values: dict[str, Any] = {}
-    known = {f.name: f.type for f in fields(Settings)}
-    if path.exists():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"cannot read config file {path}: {exc}") from None
-        for key, raw in data.items():
-            if key not in known:
-                raise ConfigError(f"unknown setting {key!r} in {path}")
-            values[key] = _coerce(key, raw, known[key])
-    for key, typ in known.items():
-        env_key = f"AUTOTAGGER_{key.upper()}"
-        if env_key in env and key != "catalog":  # AUTOTAGGER_CATALOG is read at use, see catalog_path
-            values[key] = _coerce(key, env[env_key], typ)
+    values = read_config_file(path)
+    for f in fields(Settings):
+        env_key = f"AUTOTAGGER_{f.name.upper()}"
+        if env_key in env and f.name != "catalog":  # AUTOTAGGER_CATALOG is read at use, see catalog_path
+            values[f.name] = _coerce(f.name, env[env_key], f.type)
     return Settings(**values).validate()
 
 
-def save_settings(settings: Settings, path: Path | None = None) -> Path:
-    """Write the settings atomically (temp file + replace), creating the folder."""
+def _without_defaults(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` less those equal to their default: a default not written out can still change later."""
+    defaults = dataclasses.asdict(Settings())
+    return {k: v for k, v in values.items() if k not in defaults or v != defaults[k]}
+
+
+def _write_config(values: Mapping[str, Any], path: Path | None) -> Path:
+    """The one place the config file is written: atomically (temp file + replace), creating the folder."""
     import tomli_w
 
     path = path or default_config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(tomli_w.dumps(settings.to_toml_dict()), encoding="utf-8")
+    tmp.write_text(tomli_w.dumps(dict(values)), encoding="utf-8")
     os.replace(tmp, path)
     return path
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> Path:
+    """Write ``settings`` as the whole config file; what equals the default is left out."""
+    return _write_config(_without_defaults(settings.validate().to_toml_dict()), path)
+
+
+def update_config_file(changes: Mapping[str, Any], path: Path | None = None) -> Path:
+    """Set ``changes`` in the config file and keep everything else the file itself says (not what
+    AUTOTAGGER_* variables or flags gave this run). A change back to the default removes the key, so
+    that a later change of the default still applies. Checked before anything is written."""
+    known = {f.name: f.type for f in fields(Settings)}
+    unknown = sorted(set(changes) - set(known))
+    if unknown:
+        raise ConfigError(f"unknown setting {unknown[0]!r}")
+    values = read_config_file(path)
+    values.update({k: _coerce(k, v, known[k]) for k, v in changes.items()})
+    Settings(**values).validate()
+    return _write_config(_without_defaults(values), path)
+
+
+def union_folders(catalog_folders: Iterable[str], extra: Iterable[str]) -> list[str]:
+    """The one list of watched folders: the catalogue's (the Folders tab, Settings > Watching,
+    `autotagger folders`), then the settings' extra ``folders`` (the config file or AUTOTAGGER_FOLDERS,
+    for headless setups) not already in it. Absolute, each once, in that order."""
+    out: list[str] = []
+    for folder in (*catalog_folders, *extra):
+        path = os.path.abspath(os.path.expanduser(folder))
+        if path not in out:
+            out.append(path)
+    return out

@@ -1,4 +1,6 @@
-"""autotagger folders add|remove|list: the folders the service watches, remembered in the catalogue."""
+"""autotagger folders add|remove|list: the folders the service watches, remembered in the catalogue (the
+same list as the window's Folders tab and Settings > Watching). `folders` in the config file (or
+AUTOTAGGER_FOLDERS) adds more, for headless setups: list shows them, marked, and they are edited there."""
 
 from __future__ import annotations
 
@@ -23,13 +25,23 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add.add_argument("--no-recursive", action="store_true", help="only the folder itself, not sub-folders")
     rm = verbs.add_parser("remove", help="stop watching folders (their images stay in the catalogue)")
     rm.add_argument("dirs", nargs="+", metavar="DIR")
-    ls = verbs.add_parser("list", help="show the watched folders")
+    ls = verbs.add_parser("list", help="show the watched folders (those from the settings marked so)")
     ls.add_argument("--json", action="store_true", help="JSON Lines")
     p.set_defaults(run=run)
 
 
+def extra_folders_source(args: argparse.Namespace) -> str:
+    """Where the settings' extra folders come from, in words."""
+    from autotagger.config import default_config_path, environment_overrides
+
+    if "folders" in environment_overrides():
+        return "AUTOTAGGER_FOLDERS"
+    return f"the settings file {getattr(args, 'config', None) or default_config_path()}"
+
+
 def run(args: argparse.Namespace) -> int:
     from autotagger.catalog import Catalog, CatalogError
+    from autotagger.config import union_folders
 
     settings = load_settings_from_args(args)
     try:
@@ -38,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     try:
         known = {f.path: f for f in cat.list_folders()}
+        extra = [p for p in union_folders(known, settings.folders) if p not in known]
         if args.verb == "add":
             for d in args.dirs:
                 path = folder_arg(d)
@@ -47,6 +60,9 @@ def run(args: argparse.Namespace) -> int:
             for d in args.dirs:
                 path = os.path.abspath(os.path.expanduser(d))
                 if path not in known:
+                    if path in extra:
+                        raise CliError(f"{path}: comes from {extra_folders_source(args)} (folders); "
+                                       "remove it there", EXIT_USAGE)
                     raise CliError(f"{path}: not a watched folder", EXIT_USAGE)
                 cat.remove_folder(path)
                 print(f"no longer watching {path}")
@@ -54,9 +70,18 @@ def run(args: argparse.Namespace) -> int:
             for f in cat.list_folders():
                 missing = not os.path.isdir(f.path)
                 if args.json:
-                    emit_json({"path": f.path, "recursive": f.recursive, "added_at": f.added_at, "missing": missing})
+                    emit_json({"path": f.path, "recursive": f.recursive, "added_at": f.added_at, "missing": missing,
+                               "source": "catalog"})
                 else:
                     print(f.path + ("" if f.recursive else "  (not recursive)") + ("  (missing)" if missing else ""))
+            source = extra_folders_source(args) if extra else ""
+            for path in extra:
+                missing = not os.path.isdir(path)
+                if args.json:
+                    emit_json({"path": path, "recursive": settings.recursive, "added_at": None, "missing": missing,
+                               "source": "environment" if source == "AUTOTAGGER_FOLDERS" else "settings"})
+                else:
+                    print(path + f"  (from {source})" + ("  (missing)" if missing else ""))
     finally:
         cat.close()
     return EXIT_OK

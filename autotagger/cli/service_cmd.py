@@ -1,6 +1,7 @@
-"""autotagger service: watch the folders remembered in the catalogue and tag in the background
-(headless; for the tray, systemd and launchd). With --status/--pause/--resume/--stop it talks to a
-service already running on the same catalogue instead."""
+"""autotagger service: watch the remembered folders (`autotagger folders list`: the catalogue's, and
+`folders` in the settings) and tag in the background (headless; for the tray, systemd and launchd).
+With --status/--pause/--resume/--stop it talks to a service already running on the same catalogue
+instead."""
 
 from __future__ import annotations
 

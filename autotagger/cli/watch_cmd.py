@@ -1,4 +1,5 @@
-"""autotagger watch DIR...: watch folders and tag new photos as they arrive (foreground)."""
+"""autotagger watch [DIR...]: watch folders and tag new photos as they arrive (foreground). Without DIR it
+watches the remembered folders (`autotagger folders list`: the catalogue's, and `folders` in the settings)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 from autotagger.cli.common import (
     EXIT_OK,
     EXIT_SOME_FAILED,
+    EXIT_USAGE,
     CliError,
     emit_json,
     folder_arg,
@@ -40,7 +42,8 @@ def add_service_options(p: argparse.ArgumentParser) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("watch", help="watch folders and tag new photos as they arrive", description=__doc__)
-    p.add_argument("dirs", nargs="+", metavar="DIR", help="folders to watch")
+    p.add_argument("dirs", nargs="*", metavar="DIR",
+                   help="folders to watch (default: the remembered ones, see autotagger folders list)")
     p.add_argument("-r", "--recursive", action=argparse.BooleanOptionalAction, default=None,
                    help="watch sub-folders too (default on)")
     p.add_argument("--once", action="store_true", help="tag what is there now, then exit (for cron and scripts)")
@@ -50,11 +53,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     dirs = [folder_arg(d) for d in args.dirs]
-    return run_service(args, dirs, headless=False)
+    return run_service(args, dirs or None, headless=False, need_folders=True)
 
 
-def run_service(args: argparse.Namespace, folders: Sequence[str] | None, headless: bool) -> int:
-    """Shared by watch and service: build the settings and the service, show progress, map exits."""
+def run_service(args: argparse.Namespace, folders: Sequence[str] | None, headless: bool,
+                need_folders: bool = False) -> int:
+    """Shared by watch and service: build the settings and the service, show progress, map exits.
+    ``folders`` None: the remembered ones (ServiceOptions.from_settings); ``need_folders``: none is an error."""
     from autotagger.cli.common import quiet_libraries
     from autotagger.cli.tag_cmd import settings_from
 
@@ -68,6 +73,9 @@ def run_service(args: argparse.Namespace, folders: Sequence[str] | None, headles
     from autotagger.service.service import Service, ServiceOptions
 
     opts = ServiceOptions.from_settings(settings, folders=folders, once=bool(getattr(args, "once", False)))
+    if need_folders and opts.folders is not None and not opts.folders:
+        raise CliError("no folders to watch: name them (autotagger watch DIR...) or remember them "
+                       "(autotagger folders add DIR)", EXIT_USAGE)
 
     def make_tagger():
         from autotagger.engine.blip2 import Blip2Tagger

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QEvent, QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -23,7 +26,22 @@ from autotagger.gui.worker import one_line
 from autotagger.types import Question, QuestionSet
 
 COLUMNS = ("id", "text", "kind", "answers", "tag", "when", "min_confidence")
-HEADERS = ("Id", "Question", "Kind", "Answers (comma-separated)", "Tag template", "Only when", "Min conf.")
+HEADERS = ("Id", "Question", "Kind", "Answers", "Tag", "Only when", "Min conf.")
+HEADER_TIPS = (
+    "a short unique name for the question",
+    "the question the model is asked",
+    "closed: the model picks one of the answers; open: it writes a short answer",
+    "closed questions: the answers to choose from, comma-separated",
+    "tag template: the keyword written, {answer} is replaced by the answer (e.g. setting|{answer})",
+    "tag only for these answers, comma-separated (empty: every answer)",
+    "minimum confidence, 0 to 1, for a closed answer to become a tag",
+)
+#: Columns sized to their contents (up to a cap); the others share the rest of the width by weight,
+#: so that every column of a question stays in view.
+NARROW = {0: 0.16, 2: 0.09, 6: 0.1}  # column: its cap, as a share of the width
+WEIGHTS = {1: 3.0, 3: 2.0, 4: 1.5, 5: 1.2}
+MIN_WIDTH = 48
+CUSTOM = re.compile(r"\+?custom-[0-9a-f]{8}$")
 
 # (question set, image path) -> TagResult; runs on a pool thread
 TryFn = Callable[[QuestionSet, str], Any]
@@ -61,6 +79,29 @@ def question_set_to_toml(qs: QuestionSet) -> str:
     return str(tomli_w.dumps(doc))
 
 
+def _content_hash(qs: QuestionSet) -> str:
+    return hashlib.sha256(question_set_to_toml(replace(qs, version="")).encode("utf-8")).hexdigest()[:8]
+
+
+def edited_version(base: QuestionSet, edited: QuestionSet) -> str:
+    """The version of an edited set: the base's when nothing changed (or the set is the shipped one
+    again), else the base's own version + "+custom-<8 hex of the content>" ("custom-…" alone for a
+    base without one), so photos tagged with it can be told apart (and twins are not mixed up)."""
+    digest = _content_hash(edited)
+    if digest == _content_hash(base):
+        return base.version
+    try:
+        from autotagger.engine.questions import load_question_set
+
+        shipped = load_question_set()
+        if digest == _content_hash(shipped):
+            return shipped.version
+    except Exception:  # the shipped set is only a nicety here
+        pass
+    root = CUSTOM.sub("", base.version)
+    return f"{root}+custom-{digest}" if root and root != "custom" else f"custom-{digest}"
+
+
 class _TrySignals(QObject):
     done = Signal(object)
     failed = Signal(str)
@@ -88,14 +129,20 @@ class QuestionsEditor(QWidget):
         self._try_fn = try_fn
         self.image_path = image_path
         self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(list(HEADERS))
+        for c, (title, tip) in enumerate(zip(HEADERS, HEADER_TIPS, strict=True)):
+            head = QTableWidgetItem(title)
+            head.setToolTip(tip)
+            self.table.setHorizontalHeaderItem(c, head)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(MIN_WIDTH)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setWordWrap(False)
+        self.table.viewport().installEventFilter(self)
         for q in qs.questions:
             self._append(q)
-        self.table.resizeColumnsToContents()
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         add = QPushButton("Add question")
         add.clicked.connect(lambda: self._append(Question(f"q{self.table.rowCount() + 1}", "", "open", "")))
         remove = QPushButton("Remove")
@@ -106,7 +153,7 @@ class QuestionsEditor(QWidget):
         self.try_button.clicked.connect(self.try_now)
         self.output = QPlainTextEdit()
         self.output.setReadOnly(True)
-        self.output.setMaximumHeight(110)
+        self.output.setMaximumHeight(90)
         self.output.setPlaceholderText("Answers and tags for the selected image appear here.")
         self.error = QLabel()
         self.error.setStyleSheet("color:#c33;")
@@ -122,22 +169,53 @@ class QuestionsEditor(QWidget):
         lay.addWidget(self.output)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
-        self._signals = _TrySignals()
+        self._signals = _TrySignals(self)  # owned by the editor: never freed by Python on another thread
         self._signals.done.connect(self._tried)
         self._signals.failed.connect(self._try_failed)
         self.changed = False
         self.table.itemChanged.connect(self._mark)
 
-    def _mark(self, *_: Any) -> None:
+    def _mark(self, item: QTableWidgetItem | None = None) -> None:
         self.changed = True
+        if item is not None and item.toolTip() != item.text():
+            item.setToolTip(item.text())  # a cut-short cell is read whole in its tooltip
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if obj is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self.fit_columns()
+        return super().eventFilter(obj, event)
+
+    def fit_columns(self) -> None:
+        """Every column in the table's width: the narrow ones to their contents (capped), the others
+        share what is left by weight. Long cells are cut short; their tooltip has the whole text."""
+        width = self.table.viewport().width()
+        if width <= 0:
+            return
+        header = self.table.horizontalHeader()
+        sizes = {}
+        for c, cap in NARROW.items():
+            wanted = max(self.table.sizeHintForColumn(c), header.sectionSizeHint(c))
+            sizes[c] = max(MIN_WIDTH, min(wanted, int(width * cap)))
+        rest = max(0, width - sum(sizes.values()))
+        total = sum(WEIGHTS.values())
+        for c, weight in WEIGHTS.items():
+            sizes[c] = max(MIN_WIDTH, int(rest * weight / total))
+        last = max(WEIGHTS)  # what rounding left over
+        sizes[last] = max(MIN_WIDTH, sizes[last] + width - sum(sizes.values()))
+        for c, size in sizes.items():
+            if header.sectionSize(c) != size:
+                header.resizeSection(c, size)
 
     def _append(self, q: Question) -> None:
         r = self.table.rowCount()
         self.table.insertRow(r)
         values = (q.id, q.text, q.kind, ", ".join(q.answers), q.tag, ", ".join(q.when), f"{q.min_confidence:g}")
         for c, v in enumerate(values):
-            self.table.setItem(r, c, QTableWidgetItem(v))
+            item = QTableWidgetItem(v)
+            item.setToolTip(v)
+            self.table.setItem(r, c, item)
         self.changed = True
+        self.fit_columns()
 
     def _remove(self) -> None:
         for r in sorted({i.row() for i in self.table.selectedIndexes()}, reverse=True):
@@ -173,9 +251,8 @@ class QuestionsEditor(QWidget):
                 tag=cell["tag"], answers=answers, when=_split(cell["when"]), min_confidence=min_conf,
                 max_new_tokens=old.max_new_tokens if old else 6,
             ))
-        from dataclasses import replace
-
         qs = replace(self._base, questions=tuple(out))
+        qs = replace(qs, version=edited_version(self._base, qs))
         try:  # let the engine's own parser judge it, when it is there
             from autotagger.engine.questions import parse_question_set
 

@@ -61,10 +61,37 @@ class ServiceOptions:
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> ServiceOptions:
-        """The options the user's settings give (CLI `watch`/`service`, the tray), plus overrides."""
+        """The options the user's settings give (CLI `watch`/`service`, the tray), plus overrides.
+
+        Unless ``folders`` is given (`watch DIR...`), the folders are the one watched list, the same for
+        every way of running: the catalogue's folders (the window's Folders tab, Settings > Watching,
+        `autotagger folders`) and then the settings' extra ``folders`` (the config file or
+        AUTOTAGGER_FOLDERS, for headless setups). A catalogue that cannot be opened here leaves them
+        None: the service opens it itself and says why."""
+        from autotagger.config import union_folders
+
+        folders = overrides.pop("folders", None)
+        if folders is None:
+            from autotagger.catalog import Catalog, CatalogError
+
+            path = settings.catalog_path
+            try:
+                remembered: list[str] = []
+                if os.path.exists(path):
+                    try:
+                        cat = Catalog(path, readonly=True)
+                    except CatalogError:  # an older catalogue: a writer migrates it, as the service would
+                        cat = Catalog(path)
+                    try:
+                        remembered = [f.path for f in cat.list_folders()]
+                    finally:
+                        cat.close()
+                folders = union_folders(remembered, settings.folders)
+            except CatalogError:
+                folders = None
         values: dict[str, Any] = {
             "catalog_path": str(settings.catalog_path),
-            "folders": settings.folders or None,
+            "folders": folders,
             "recursive": settings.recursive,
             "write_mode": settings.write,
             "sidecar_name": settings.sidecar_name,

@@ -20,6 +20,7 @@ def _pick(combo, value: str) -> None:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))  # the dialog lists the catalogue's folders
     for key in list(__import__("os").environ):
         if key.startswith("AUTOTAGGER_"):
             monkeypatch.delenv(key)
@@ -27,7 +28,11 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_settings_round_trip_to_the_config_file(qtbot, env: Path, tmp_path: Path) -> None:
-    original = Settings(folders=[str(tmp_path / "a")])
+    from autotagger.catalog import Catalog
+    from autotagger.config import save_settings
+
+    save_settings(Settings(folders=[str(tmp_path / "a")]), env)  # an extra folder from the file
+    original = load_settings(env, environ={})
     dlg = SettingsDialog(original, env)
     qtbot.addWidget(dlg)
     dlg.model.setCurrentText(str(tmp_path / "my-blip2"))
@@ -40,7 +45,8 @@ def test_settings_round_trip_to_the_config_file(qtbot, env: Path, tmp_path: Path
     dlg.settle.setValue(7.5)
     dlg.backup.setChecked(True)
     dlg.poll.setChecked(True)
-    dlg.folders.addItem(str(tmp_path / "b"))
+    dlg.folders.addRequested.emit(str(tmp_path / "b"))  # Add…: into the catalogue's list, at once
+    qtbot.waitUntil(lambda: dlg.folders.folders() == [str(tmp_path / "b"), str(tmp_path / "a")], timeout=5000)
     dlg.save()
     assert dlg.result() == dlg.DialogCode.Accepted, dlg.error.text()
 
@@ -49,7 +55,9 @@ def test_settings_round_trip_to_the_config_file(qtbot, env: Path, tmp_path: Path
     assert (loaded.model, loaded.device, loaded.dtype, loaded.quantize) == (str(tmp_path / "my-blip2"), "cpu", "float32", "8bit")
     assert (loaded.write, loaded.sidecar_name, loaded.batch_size, loaded.settle_seconds) == ("sidecar", "base", 3, 7.5)
     assert loaded.keep_backup and loaded.poll
-    assert loaded.folders == [str(tmp_path / "a"), str(tmp_path / "b")]
+    assert loaded.folders == [str(tmp_path / "a")]  # the file's extra stays; the added one is the catalogue's
+    with Catalog(loaded.catalog_path) as cat:
+        assert [f.path for f in cat.list_folders()] == [str(tmp_path / "b")]
     assert loaded.questions == ""  # the questions were not touched: still the shipped set
 
     again = SettingsDialog(loaded, env)  # and back into the dialog
