@@ -50,7 +50,9 @@ def run(args: argparse.Namespace) -> int:
                     else:
                         print(f"{k}: {v}")
         elif state is None or not state.running:
-            print("autotagger: no service is running; the request is kept for the next start", file=sys.stderr)
+            # a service starts unpaused and ignores earlier requests (control.ControlReader.reset)
+            print("autotagger: no service is running on this catalogue; nothing to pause, resume or stop",
+                  file=sys.stderr)
         return EXIT_OK
     from autotagger.cli.watch_cmd import run_service
 
