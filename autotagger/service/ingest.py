@@ -5,7 +5,7 @@ ones, and ignore files whose stat matches what the catalogue recorded (our own w
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,13 +102,19 @@ class Ingestor:
         self.cat.remove_image(path)
         return True
 
-    def reconcile(self, roots: Iterable[str], recursive: bool = True) -> ReconcileSummary:
+    def reconcile(
+        self, roots: Iterable[str], recursive: bool = True, flat: Collection[str] = ()
+    ) -> ReconcileSummary:
+        """Make the catalogue equal what is on disk under ``roots`` (those in ``flat``, and all of them
+        without ``recursive``, without their sub-folders)."""
         roots = [os.path.abspath(r) for r in roots]
-        disk = scan(roots, recursive=recursive)
+        flat = {os.path.abspath(f) for f in flat}
+        disk = scan(roots, recursive=recursive, flat=flat)
         known: dict[str, KnownFile] = {}
         for root in roots:
+            deep = recursive and root not in flat
             for rec in self.cat.iter_images(folder=root):
-                if under(rec.path, root) and (recursive or os.path.dirname(rec.path) == root):
+                if under(rec.path, root) and (deep or os.path.dirname(rec.path) == root):
                     known[rec.path] = known_of(rec)
         plan = plan_reconcile(disk.files, known, roots, disk.missing_roots)
         out = ReconcileSummary(

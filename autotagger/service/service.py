@@ -29,6 +29,7 @@ from autotagger.service.items import (
 )
 from autotagger.service.worker import Worker
 from autotagger.watch.observer import FolderWatcher
+from autotagger.watch.reconcile import under
 from autotagger.watch.scan import scan
 from autotagger.watch.settle import FileStat, SettleTracker, stat_file
 
@@ -42,7 +43,12 @@ KEEP_WARNINGS = 20
 class ServiceOptions:
     catalog_path: str
     folders: Sequence[str] | None = None  # None: the folders remembered in the catalogue
-    recursive: bool = True
+    recursive: bool = True  # False: no folder's sub-folders (a remembered folder can say so itself)
+    #: The folders are the remembered ones (the catalogue's, then ``extra_folders``), read again while
+    #: running: a folder added or removed in the window, the settings or `autotagger folders` is
+    #: watched, or no longer, within seconds. ``folders`` is then the list as it was at the start.
+    follow_catalog: bool = False
+    extra_folders: tuple[str, ...] = ()
     write_mode: str = "auto"
     sidecar_name: str = "ext"
     keep_backup: bool = False
@@ -51,6 +57,7 @@ class ServiceOptions:
     poll: bool = False
     once: bool = False
     reconcile_every: float = 600.0
+    check_every: float = 5.0  # vanished / returned folders, and the remembered list (follow_catalog)
     state_every: float = 1.0
     fill_wait: float = 0.3
     loader_threads: int = field(default_factory=default_loader_threads)
@@ -71,7 +78,8 @@ class ServiceOptions:
         from autotagger.config import union_folders
 
         folders = overrides.pop("folders", None)
-        if folders is None:
+        follow = folders is None
+        if follow:
             from autotagger.catalog import Catalog, CatalogError
 
             path = settings.catalog_path
@@ -92,6 +100,8 @@ class ServiceOptions:
         values: dict[str, Any] = {
             "catalog_path": str(settings.catalog_path),
             "folders": folders,
+            "follow_catalog": follow,
+            "extra_folders": tuple(settings.folders) if follow else (),
             "recursive": settings.recursive,
             "write_mode": settings.write,
             "sidecar_name": settings.sidecar_name,
@@ -134,6 +144,7 @@ class Service:
             own_write=lambda p, s: self._own.put((p, s)),
         )
         self.folders: list[str] = []
+        self._flat: set[str] = set()  # of self.folders, those watched without their sub-folders
         self.watcher: FolderWatcher | None = None
         self._queue_length = 0
         self._watch_thread: threading.Thread | None = None
@@ -209,10 +220,7 @@ class Service:
                 released = cat.release_claimed()
                 if released:
                     self._emit(Notice("info", f"{released} interrupted job(s) back in the queue"))
-                if self.options.folders is None:
-                    self.folders = [f.path for f in cat.list_folders()]
-                else:
-                    self.folders = [os.path.abspath(f) for f in self.options.folders]
+                self._set_folders(self._wanted_folders(cat))
             finally:
                 cat.close()
             ctl = control.ControlReader(self.options.catalog_path)
@@ -239,6 +247,57 @@ class Service:
         if self.worker.fatal:
             self.exit_error = self.worker.fatal
         return self.worker.failed
+
+    @property
+    def _follows_catalog(self) -> bool:
+        return self.options.folders is None or self.options.follow_catalog
+
+    def _wanted_folders(self, cat: Any) -> list[tuple[str, bool]]:
+        """(folder, with its sub-folders) for each folder to watch now."""
+        opts = self.options
+        if not self._follows_catalog:
+            assert opts.folders is not None
+            return [(os.path.abspath(f), opts.recursive) for f in dict.fromkeys(opts.folders)]
+        from autotagger.config import union_folders
+
+        remembered = cat.list_folders()
+        deep = {os.path.abspath(f.path): f.recursive for f in remembered}
+        paths = union_folders([f.path for f in remembered], opts.extra_folders)
+        return [(p, opts.recursive and deep.get(p, True)) for p in paths]
+
+    def _set_folders(self, wanted: list[tuple[str, bool]]) -> tuple[list[str], list[str]]:
+        """Watch ``wanted`` from now on: (folders newly watched, folders no longer watched); a folder
+        whose sub-folders are now watched, or no longer, counts as newly watched."""
+        flat = {p for p, deep in wanted if not deep}
+        paths = [p for p, _ in wanted]
+        changed = [p for p in paths if p in self.folders and (p in flat) != (p in self._flat)]
+        added = [p for p in paths if p not in self.folders] + changed
+        removed = [p for p in self.folders if p not in paths] + changed
+        self.folders, self._flat = paths, flat
+        if self.watcher is not None:
+            for p in removed:
+                self.watcher.remove(p)
+            for p in added:
+                self.watcher.add(p, recursive=p not in flat)
+        return added, removed
+
+    def _follow_catalog(self, cat: Any, grew: list[bool]) -> None:
+        """Pick up folders added to or removed from the remembered list; ``grew`` gets True when some
+        were added (to be scanned)."""
+        added, removed = self._set_folders(self._wanted_folders(cat))
+        for p in removed:
+            if p not in added:
+                self._emit(Notice("info", f"{p}: no longer watched"))
+        for p in added:
+            self._emit(Notice("info", f"{p}: watching" + (" (without its sub-folders)" if p in self._flat else "")))
+        grew.append(bool(added))
+
+    def _deep_scan_of(self, folder: str) -> bool | None:
+        """How a folder that appeared (or moved) under the watched ones is walked: True with its
+        sub-folders, False without, None not at all (a sub-folder of a folder watched flat)."""
+        if any(folder == r or under(folder, r) for r in self.folders if r not in self._flat):
+            return True
+        return False if folder in self._flat else None
 
     def _write_state(self, running: bool | None = None) -> None:
         state = self.snapshot()
@@ -272,8 +331,13 @@ class Service:
         deletes: dict[str, float] = {}
         if not opts.once:
             self.watcher = FolderWatcher(recursive=opts.recursive, poll=opts.poll)
-            self.watcher.start(self.folders)
-        summary = ingest.reconcile(self.folders, opts.recursive)
+            self.watcher.start(self.folders, flat=self._flat)
+        if not self.folders:
+            self._emit(Notice("warning", "no folders to watch: add one (autotagger folders add DIR, or the "
+                                         "window's Folders tab)" + (
+                                             "; it is picked up within seconds"
+                                             if self._follows_catalog and not opts.once else "")))
+        summary = ingest.reconcile(self.folders, flat=self._flat)
         self.worker.wake()
         crowded = self.watcher.too_many_folders(summary.folders) if self.watcher is not None else None
         if crowded:
@@ -287,7 +351,7 @@ class Service:
             )
         next_reconcile = time.monotonic() + opts.reconcile_every
         next_state = 0.0
-        next_check = time.monotonic() + 5.0
+        next_check = time.monotonic() + opts.check_every
         delete_delay = opts.settle_seconds + 1.0
         while not self._stop.is_set():
             now = time.monotonic()
@@ -323,8 +387,9 @@ class Service:
                     settle.forget(ev.path)
                     deletes[ev.path] = time.monotonic()
                 elif ev.kind == "rescan":
-                    if os.path.isdir(ev.path):
-                        found = scan([ev.path], recursive=opts.recursive)
+                    deep = self._deep_scan_of(ev.path)
+                    if deep is not None and os.path.isdir(ev.path):
+                        found = scan([ev.path], recursive=deep)
                         settle.touch(found.files)
                     next_reconcile = min(next_reconcile, time.monotonic() + delete_delay + 1.0)
                 elif ev.kind == "error":
@@ -351,15 +416,20 @@ class Service:
                     if stat_file(path) is None and not self._survive(path, ingest.gone, path):
                         next_reconcile = min(next_reconcile, now + RESCAN_AFTER_ERROR)
             if now >= next_check:
-                next_check = now + 5.0
+                next_check = now + opts.check_every
+                if self._follows_catalog:
+                    grew: list[bool] = []
+                    self._survive("watched folders", self._follow_catalog, cat, grew)
+                    if any(grew):
+                        next_reconcile = now
                 self.watcher.check()
                 for folder in self.folders:
                     back = folder not in self.watcher.watched() and os.path.isdir(folder)
-                    if back and self.watcher.add(folder):
+                    if back and self.watcher.add(folder, recursive=folder not in self._flat):
                         self._emit(Notice("info", f"{folder}: folder is back, watching again"))
                         next_reconcile = now
             if now >= next_reconcile:
-                ok = self._survive("scan", ingest.reconcile, self.folders, opts.recursive)
+                ok = self._survive("scan", ingest.reconcile, self.folders, True, self._flat)
                 self.worker.wake()
                 next_reconcile = now + (opts.reconcile_every if ok else RESCAN_AFTER_ERROR)
             if len(own) > 10000:

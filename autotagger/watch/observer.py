@@ -12,7 +12,7 @@ import errno
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +75,7 @@ class FolderWatcher:
         self.notices: list[str] = []
         self._observer: Any = None
         self._watched: dict[str, Any] = {}
+        self._flat: set[str] = set()  # watched without their sub-folders
         self._lock = threading.Lock()
 
     @property
@@ -109,17 +110,20 @@ class FolderWatcher:
 
         return Observer()
 
-    def start(self, folders: Iterable[str]) -> None:
+    def start(self, folders: Iterable[str], flat: Collection[str] = ()) -> None:
+        """Start watching ``folders``; those in ``flat`` without their sub-folders."""
         with self._lock:
             self._observer = self._new_observer()
             self._observer.daemon = True
             self._observer.start()
         for f in folders:
-            self.add(f)
+            self.add(f, recursive=f not in flat)
 
-    def add(self, folder: str) -> bool:
-        """Watch ``folder``; False (with a notice) when it is missing or unreadable; retried by the caller."""
+    def add(self, folder: str, recursive: bool | None = None) -> bool:
+        """Watch ``folder`` (with its sub-folders unless ``recursive`` is False; None: the watcher's
+        default); False (with a notice) when it is missing or unreadable; retried by the caller."""
         folder = os.path.abspath(folder)
+        deep = self.recursive if recursive is None else recursive
         with self._lock:
             if folder in self._watched or self._observer is None:
                 return folder in self._watched
@@ -127,20 +131,24 @@ class FolderWatcher:
                 self._note(f"{folder}: watched folder is missing (unplugged or unmounted?)")
                 return False
             try:
-                self._watched[folder] = self._observer.schedule(
-                    _Handler(self.events.put), folder, recursive=self.recursive
-                )
+                self._watched[folder] = self._schedule_locked(folder, deep)
                 return True
             except OSError as exc:
                 if exc.errno in (errno.ENOSPC, errno.EMFILE) and not self.poll:
                     self._note(INOTIFY_LIMIT_HINT)
                     self._switch_to_polling_locked()
-                    self._watched[folder] = self._observer.schedule(
-                        _Handler(self.events.put), folder, recursive=self.recursive
-                    )
+                    self._watched[folder] = self._schedule_locked(folder, deep)
                     return True
                 self._note(f"{folder}: cannot watch: {exc.strerror or exc}")
                 return False
+
+    def _schedule_locked(self, folder: str, recursive: bool) -> Any:
+        watch = self._observer.schedule(_Handler(self.events.put), folder, recursive=recursive)
+        if recursive:
+            self._flat.discard(folder)
+        else:
+            self._flat.add(folder)
+        return watch
 
     def _switch_to_polling_locked(self) -> None:
         folders = [*self._watched]
@@ -156,12 +164,13 @@ class FolderWatcher:
         self._observer.daemon = True
         self._observer.start()
         for f in [*folders]:
-            self._watched[f] = self._observer.schedule(_Handler(self.events.put), f, recursive=self.recursive)
+            self._watched[f] = self._schedule_locked(f, f not in self._flat)
 
     def remove(self, folder: str) -> None:
         folder = os.path.abspath(folder)
         with self._lock:
             watch = self._watched.pop(folder, None)
+            self._flat.discard(folder)
             if watch is not None and self._observer is not None:
                 with contextlib.suppress(KeyError, OSError):
                     self._observer.unschedule(watch)
@@ -191,6 +200,7 @@ class FolderWatcher:
         with self._lock:
             obs, self._observer = self._observer, None
             self._watched.clear()
+            self._flat.clear()
         if obs is not None:
             obs.stop()
             obs.join(timeout=5)

@@ -4,7 +4,7 @@ survived and reported, never fatal."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from autotagger.watch.files import (
@@ -26,8 +26,15 @@ class ScanResult:
     folders: int = 0  # folders walked, the roots included (each takes an inotify watch)
 
 
-def scan(roots: Iterable[str], recursive: bool = True, follow_symlinks: bool = True) -> ScanResult:
+def scan(
+    roots: Iterable[str], recursive: bool = True, follow_symlinks: bool = True, flat: Collection[str] = ()
+) -> ScanResult:
+    """The candidate photos under ``roots`` (with their sub-folders when ``recursive``, except the roots
+    named in ``flat``: a folder remembered with `folders add --no-recursive`)."""
     result = ScanResult()
+    flat = {os.path.abspath(f) for f in flat}
+    # the deep walks first: a flat root inside a deep one is then walked whole, as part of the deep one
+    roots = sorted((os.path.abspath(r) for r in roots), key=lambda r: r in flat)
     seen_dirs: set[tuple[int, int]] = set()
     for root in roots:
         root = os.path.abspath(root)
@@ -46,7 +53,7 @@ def scan(roots: Iterable[str], recursive: bool = True, follow_symlinks: bool = T
         if (st.st_dev, st.st_ino) in seen_dirs:
             continue
         seen_dirs.add((st.st_dev, st.st_ino))
-        _walk(root, recursive, follow_symlinks, seen_dirs, result)
+        _walk(root, recursive and root not in flat, follow_symlinks, seen_dirs, result)
     return result
 
 
