@@ -93,10 +93,11 @@ def run_service(args: argparse.Namespace, folders: Sequence[str] | None, headles
 
     def on_event(ev: object) -> None:
         if isinstance(ev, FileTagged) and args.json:
-            emit_json({"path": ev.path, "ok": True, "caption": ev.caption, "tags": list(ev.tags), "reused": ev.reused})
+            emit_json({"path": ev.path, "ok": True, "error": None, "caption": ev.caption, "tags": list(ev.tags),
+                       "reused": ev.reused})
         elif isinstance(ev, FileFailed):
             if args.json and not ev.will_retry:  # one line per file: its final outcome
-                emit_json({"path": ev.path, "ok": False, "error": ev.error})
+                emit_json({"path": ev.path, "ok": False, "error": ev.error, "caption": "", "tags": []})
             clear()
             print_warning(ev.error + (f" (will retry{retry_when(ev.retry_in)})" if ev.will_retry else ""))
         elif isinstance(ev, Notice):

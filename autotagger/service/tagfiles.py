@@ -30,7 +30,7 @@ class FileOutcome:
         return self.result.error is None
 
     def to_json(self) -> dict[str, Any]:
-        d = self.result.to_json()
+        d = {"path": self.result.path, "ok": self.ok, **self.result.to_json()}  # as `watch --json`: path, ok
         d["written"] = {"embedded": self.embedded, "sidecar": self.sidecar}
         d["kept_caption"] = self.kept_caption
         d["warnings"] = list(self.warnings)

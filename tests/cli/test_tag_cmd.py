@@ -39,12 +39,12 @@ def test_tag_json_lines_errors_and_exit_code(photos: Path, tiny_model: Path, tmp
     by_name = {Path(o["path"]).name: o for o in objs}
     assert set(by_name) == {"red.jpg", "green.png", "blue.jpg", "broken.jpg"}
     bad = by_name["broken.jpg"]
-    assert bad["error"] and bad["tags"] == []
+    assert bad["error"] and bad["tags"] == [] and bad["ok"] is False
     err_lines = [ln for ln in res.stderr.splitlines() if "broken.jpg" in ln]
     assert len(err_lines) == 1 and "Traceback" not in res.stderr
     for name in ("red.jpg", "green.png", "blue.jpg"):
         o = by_name[name]
-        assert o["error"] is None
+        assert o["error"] is None and o["ok"] is True
         assert isinstance(o["caption"], str) and o["caption_prompt"] == ""
         assert len(o["answers"]) == 9
         for a in o["answers"]:

@@ -69,6 +69,8 @@ def test_watch_once_with_the_tiny_model(
     out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert sorted(o["path"] for o in out if o["ok"]) == sorted(str(f) for f in files)
     assert [o["path"] for o in out if not o["ok"]] == [str(photos / "broken.jpg")]
+    # the fields `tag --json` has too, the same way round
+    assert all({"path", "ok", "error", "caption", "tags"} <= set(o) and (o["error"] is None) == o["ok"] for o in out)
     rows = catalog_rows(Path(cat))
     assert all(rows[str(f)].status == "tagged" and rows[str(f)].model_id for f in files)
     (photos / "broken.jpg").unlink()
