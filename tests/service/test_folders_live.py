@@ -24,6 +24,16 @@ def _forget(cat_path: Path, folder: Path) -> None:
         cat.remove_folder(str(folder))
 
 
+def _flat_tree(tmp_path: Path) -> tuple[Path, Path, Path, Path, Path]:
+    """top/here.jpg and top/sub/below.jpg, top remembered without its sub-folders: (top, the model's
+    log, the catalogue, here, below)."""
+    top, log = tmp_path / "top", tmp_path / "calls.log"
+    (top / "sub").mkdir(parents=True)
+    cat_path = tmp_path / "catalog.sqlite3"
+    _remember(cat_path, top, recursive=False)
+    return top, log, cat_path, make_jpeg(top / "here.jpg", 1), make_jpeg(top / "sub" / "below.jpg", 2)
+
+
 def test_a_folder_added_while_running_is_scanned_and_watched_and_a_removed_one_is_left(tmp_path: Path) -> None:
     a, b, log = tmp_path / "a", tmp_path / "b", tmp_path / "calls.log"
     a.mkdir()
@@ -54,12 +64,7 @@ def test_a_folder_added_while_running_is_scanned_and_watched_and_a_removed_one_i
 
 
 def test_a_folder_remembered_without_sub_folders_is_watched_and_scanned_so(tmp_path: Path) -> None:
-    top, log = tmp_path / "top", tmp_path / "calls.log"
-    (top / "sub").mkdir(parents=True)
-    cat_path = tmp_path / "catalog.sqlite3"
-    _remember(cat_path, top, recursive=False)
-    here = make_jpeg(top / "here.jpg", 1)
-    below = make_jpeg(top / "sub" / "below.jpg", 2)
+    top, log, cat_path, here, below = _flat_tree(tmp_path)
     svc = Service(options(tmp_path, None, check_every=0.2), lambda: LoggingTagger(log))
     with Running(svc):
         wait_until(lambda: model_calls(log)[str(here)] == 1, 20, what="the top folder's photo")
@@ -79,12 +84,7 @@ def test_a_folder_remembered_without_sub_folders_is_watched_and_scanned_so(tmp_p
 
 
 def test_once_with_a_flat_folder_leaves_its_sub_folders_alone(tmp_path: Path) -> None:
-    top, log = tmp_path / "top", tmp_path / "calls.log"
-    (top / "sub").mkdir(parents=True)
-    cat_path = tmp_path / "catalog.sqlite3"
-    _remember(cat_path, top, recursive=False)
-    here = make_jpeg(top / "here.jpg", 1)
-    make_jpeg(top / "sub" / "below.jpg", 2)
+    _, log, cat_path, here, _ = _flat_tree(tmp_path)
     Service(options(tmp_path, None, once=True), lambda: LoggingTagger(log)).run()
     assert set(model_calls(log)) == {str(here)}
     assert set(catalog_rows(cat_path)) == {str(here)}
