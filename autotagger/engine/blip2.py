@@ -296,7 +296,8 @@ class Blip2Tagger:
                 total = sum(exps)
                 best = max(range(len(logps)), key=lambda k: logps[k])
                 conf = exps[best] / total
-                answers.append(Answer(sp.question.id, sp.text, normalise_answer(sp.question.answers[best]), conf))
+                answer = normalise_answer(sp.question.answers[best], closed=True)
+                answers.append(Answer(sp.question.id, sp.text, answer, conf))
             answers.sort(key=lambda a: self._order[a.question_id])
             for a in answers:
                 tag = tag_for_answer(self._by_id[a.question_id], a)

@@ -33,19 +33,23 @@ def clean_text(text: str) -> str:
     return " ".join(text.split())
 
 
-def normalise_answer(text: str) -> str:
-    """Lowercase, strip punctuation and leading/trailing articles, fold white space.
+def normalise_answer(text: str, *, closed: bool = False) -> str:
+    """Lowercase, strip punctuation and leading/trailing articles, fold white space. A closed
+    question's answer (``closed``: one the question set's author wrote) keeps its articles: "a few"
+    is an answer of its own, not "few".
 
     >>> normalise_answer("  The Beach!  ")
     'beach'
+    >>> normalise_answer("A few", closed=True)
+    'a few'
     """
     text = clean_text(text).lower()
     text = _PUNCT.sub(" ", text)
     words = [w.strip("'-") for w in text.split()]
     words = [w for w in words if w]
-    while words and words[0] in _ARTICLES:
+    while words and words[0] in _ARTICLES and not closed:
         words.pop(0)
-    while words and words[-1] in _ARTICLES:
+    while words and words[-1] in _ARTICLES and not closed:
         words.pop()
     return " ".join(words)
 
@@ -102,9 +106,9 @@ def _question_from_table(table: dict[str, Any], where: str) -> Question:
     when_raw = table.get("when", [])
     if not isinstance(when_raw, list) or not all(isinstance(a, str) for a in when_raw):
         raise QuestionSetError(f"{where}: question {qid!r} 'when' must be a list of strings")
-    when = tuple(normalise_answer(a) for a in when_raw)
+    when = tuple(normalise_answer(a, closed=kind == "closed") for a in when_raw)
     if kind == "closed":
-        unknown = [w for w in when if w not in {normalise_answer(a) for a in answers}]
+        unknown = [w for w in when if w not in {normalise_answer(a, closed=True) for a in answers}]
         if unknown:
             raise QuestionSetError(f"{where}: question {qid!r} 'when' names answers it does not have: {unknown}")
     tag = table.get("tag", "")

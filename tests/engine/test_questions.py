@@ -122,3 +122,13 @@ def test_bad_question_sets_say_what_is_wrong(text: str, message: str) -> None:
 def test_missing_question_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(QuestionSetError, match="cannot read question set"):
         load_question_set(tmp_path / "nope.toml")
+
+
+def test_a_closed_answer_with_an_article_keeps_it_and_its_condition_holds() -> None:
+    """The shipped "How many people?" answers "a few": its keyword is people|a few, not people|few
+    (an answer the question does not have)."""
+    qs = load_question_set()
+    q = next(q for q in qs.questions if "a few" in q.answers)
+    assert "a few" in q.when and normalise_answer("a few", closed=True) == "a few"
+    tag = tag_for_answer(q, Answer(q.id, "", normalise_answer("a few", closed=True), 0.9))
+    assert tag is not None and tag.path.endswith("a few"), tag
