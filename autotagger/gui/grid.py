@@ -1,0 +1,87 @@
+"""The main window's grid area: the thumbnail grid, its width in whole columns, and the page
+shown in its place while the catalogue has no photos at all."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QPushButton,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+from autotagger.gui.model import ImageListModel, ThumbnailDelegate
+from autotagger.gui.thumbs import ThumbnailProvider
+
+EMPTY_TEXT = "No photos yet — add a folder to watch or tag a folder"
+
+
+def thumbnail_grid(model: ImageListModel, thumbs: ThumbnailProvider) -> QListView:
+    """The grid of ``model``'s photos, a fixed cell per thumbnail of ``thumbs``."""
+    grid = QListView()
+    grid.setViewMode(QListView.ViewMode.IconMode)
+    grid.setResizeMode(QListView.ResizeMode.Adjust)
+    grid.setMovement(QListView.Movement.Static)
+    # every cell the same fixed box (ThumbnailDelegate): uniform sizes are then true
+    grid.setUniformItemSizes(True)
+    grid.setItemDelegate(ThumbnailDelegate(thumbs.edge, grid))
+    grid.setLayoutMode(QListView.LayoutMode.Batched)
+    grid.setBatchSize(200)
+    grid.setIconSize(thumbs.size())
+    grid.setGridSize(QSize(thumbs.edge + 12, thumbs.edge + grid.fontMetrics().height() + 18))
+    grid.setSpacing(4)
+    grid.setWordWrap(False)
+    grid.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+    grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    grid.setModel(model)
+    return grid
+
+
+def grid_width(grid: QListView, columns: int) -> int:
+    """The grid's width (px) that shows ``columns`` whole thumbnail columns, scroll bar included."""
+    bar = grid.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+    inner = columns * grid.gridSize().width() + 2 * grid.spacing() + 2  # the icon-mode layout's own margins
+    return int(inner + bar + 2 * grid.frameWidth())
+
+
+class EmptyState(QWidget):
+    """What the grid area shows while the catalogue has no photos at all (the first run)."""
+
+    def __init__(self, add_folder: Callable[[], None], tag_folder: Callable[[], None]) -> None:
+        super().__init__()
+        text = QLabel(EMPTY_TEXT)
+        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        text.setWordWrap(True)
+        font = text.font()
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        text.setFont(font)
+        hint = QLabel("A watched folder is tagged by the tagger service as photos arrive; "
+                      "“Tag folder…” tags every photo in a folder now.")
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color:#777;")
+        self.add_button = QPushButton("Add folder…")
+        self.add_button.setToolTip("watch a folder (Folders tab)")
+        self.add_button.clicked.connect(add_folder)
+        self.tag_button = QPushButton("Tag folder…")
+        self.tag_button.setToolTip("tag every photo in a folder now")
+        self.tag_button.clicked.connect(tag_folder)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.tag_button)
+        buttons.addStretch(1)
+        lay = QVBoxLayout(self)
+        lay.addStretch(1)
+        lay.addWidget(text)
+        lay.addWidget(hint)
+        lay.addSpacing(8)
+        lay.addLayout(buttons)
+        lay.addStretch(2)

@@ -1,0 +1,65 @@
+"""The main window's selection: the detail pane shows the photo selected in the grid (its record
+and preview), and saves what is edited there (caption, tags)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QItemSelection, QTimer
+
+from autotagger.gui import ops
+from autotagger.gui.model import IdRole, PathRole
+from autotagger.gui.window_parts import WindowParts
+
+
+class SelectionMixin(WindowParts):
+    """Selection, detail and edits, a part of MainWindow (see WindowParts)."""
+
+    def selected_paths(self) -> list[str]:
+        return [i.data(PathRole) for i in self.grid.selectionModel().selectedIndexes()]
+
+    def _selection_changed(self, _sel: QItemSelection, _desel: QItemSelection) -> None:
+        idx = self.grid.currentIndex()
+        if not idx.isValid() or not self.grid.selectionModel().isSelected(idx):
+            rows = self.grid.selectionModel().selectedIndexes()
+            idx = rows[0] if rows else idx
+        if not idx.isValid():
+            self.detail.clear()
+            return
+        image_id, path = idx.data(IdRole), idx.data(PathRole)
+        for provider in (self.thumbs, self.previews):  # a photo that failed before: try it again
+            if path in provider.errors:
+                provider.retry(path)
+        self.reader.call(ops.get_image, image_id, on_done=self._show_record)
+        pm = self.previews.get(path)
+        if pm is not None:
+            QTimer.singleShot(0, lambda: self._preview_ready(path))
+
+    def _show_record(self, rec: Any) -> None:
+        cur = self.grid.currentIndex()
+        if rec is not None and cur.isValid() and cur.data(IdRole) != rec.id and self.detail.record is None:
+            return
+        self.detail.show_record(rec)
+        if rec is not None and self.previews.get(rec.path) is not None:
+            self._preview_ready(rec.path)
+
+    def _preview_ready(self, path: str) -> None:
+        """The preview came (or cannot: then why, "File not found: …", in its place)."""
+        error = self.previews.describe_error(path)
+        self.detail.set_preview(path, None if error else self.previews.get(path), error)
+
+    def edit_caption(self, image_id: int, text: str) -> None:
+        self._edit(ops.set_caption, image_id, text)
+
+    def _edit(self, fn: Callable[..., ops.EditResult], image_id: int, value: Any) -> None:
+        self.writer.call(fn, image_id, value, self.settings, on_done=self._edited,
+                         on_error=lambda m: self.show_message(f"could not save: {m}"))
+
+    def _edited(self, result: ops.EditResult) -> None:
+        rec = result.record
+        if self.detail.record is not None and self.detail.record.id == rec.id:
+            self.detail.show_record(rec)
+        self.model.update_hit(rec.path, caption=rec.caption, tags=rec.tag_paths)
+        self.show_message(result.warning or (f"saved to {result.written}" if result.written else "saved"))
+        self.refresh_tags()
