@@ -5,6 +5,7 @@ ones, and ignore files whose stat matches what the catalogue recorded (our own w
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,31 @@ class ReconcileSummary:
     errors: list[str] = field(default_factory=list)
     missing_roots: list[str] = field(default_factory=list)
     folders: int = 0  # folders on disk under the roots
+
+
+#: A folder emptied longer ago than this (seconds) did not just lose its last photo to a person.
+RECENTLY_EMPTIED = 300.0
+
+
+def looks_unmounted(path: str, now: float | None = None) -> bool:
+    """True when the nearest folder of ``path`` that is still there has nothing at all in it and has not
+    changed lately. A polling watcher reports every photo of a network share or disk that went away
+    while its mount point stayed as deleted; a person deleting the last photos of a folder changes the
+    folder (its mtime is now), a disk going away does not change the empty mount point under it."""
+    folder = os.path.dirname(path) or os.curdir
+    while not os.path.isdir(folder):
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return False
+        folder = parent
+    try:
+        with os.scandir(folder) as entries:
+            if next(entries, None) is not None:
+                return False
+        changed = os.stat(folder).st_mtime
+    except OSError:
+        return True  # cannot tell: keep the record, the next scan decides
+    return (time.time() if now is None else now) - changed > RECENTLY_EMPTIED
 
 
 def known_of(rec: Any) -> KnownFile:
@@ -95,9 +121,28 @@ class Ingestor:
             except OSError as exc:
                 self.emit(Notice("warning", f"{src}: cannot move sidecar: {exc.strerror or exc}"))
 
+    def moved(self, old: str, new: str) -> bool:
+        """A rename the watcher saw as one: the record (caption, tags, a person's edits) follows the file
+        now, before the new name settles, so a file edited right after its rename keeps it (the edit then
+        queues it again as changed). False when there is no record to move, or when ``old`` is back on
+        disk (that record describes the file there now)."""
+        if os.path.lexists(old) or self.cat.get_image(old) is None:
+            return False
+        self.cat.move_image(old, new)
+        self._move_sidecar(old, new)
+        self.emit(FileMoved(old, new))
+        return True
+
+    def folder_moved(self, old: str, new: str) -> int:
+        """A renamed folder: each photo's record under ``old`` follows to the same place under ``new``
+        (see ``moved``). Returns how many moved."""
+        records = [r.path for r in self.cat.iter_images(folder=old) if under(r.path, old)]
+        return sum(self.moved(path, os.path.join(new, os.path.relpath(path, old))) for path in records)
+
     def gone(self, path: str) -> bool:
-        """A file was deleted (and did not turn out to be a move): forget it."""
-        if os.path.exists(path) or self.cat.get_image(path) is None:
+        """A file was deleted (and did not turn out to be a move): forget it, unless its folder looks
+        like an unmounted disk's (see ``looks_unmounted``): the next scan keeps it, and says so."""
+        if os.path.exists(path) or self.cat.get_image(path) is None or looks_unmounted(path):
             return False
         self.cat.remove_image(path)
         return True
@@ -116,7 +161,9 @@ class Ingestor:
             for rec in self.cat.iter_images(folder=root):
                 if under(rec.path, root) and (deep or os.path.dirname(rec.path) == root):
                     known[rec.path] = known_of(rec)
-        plan = plan_reconcile(disk.files, known, roots, disk.missing_roots)
+        plan = plan_reconcile(
+            disk.files, known, roots, disk.missing_roots + disk.unreadable, empty_folders=disk.empty_folders
+        )
         out = ReconcileSummary(
             errors=disk.errors + plan.errors, missing_roots=disk.missing_roots, folders=disk.folders
         )

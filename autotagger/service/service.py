@@ -337,19 +337,12 @@ class Service:
                                          "window's Folders tab)" + (
                                              "; it is picked up within seconds"
                                              if self._follows_catalog and not opts.once else "")))
-        summary = ingest.reconcile(self.folders, flat=self._flat)
-        self.worker.wake()
-        crowded = self.watcher.too_many_folders(summary.folders) if self.watcher is not None else None
-        if crowded:
-            self._emit(Notice("warning", crowded))
-        if summary.queued or summary.moved or summary.deleted:
-            self._emit(
-                Notice(
-                    "info",
-                    f"scan: {summary.queued} queued, {summary.moved} moved, {summary.deleted} removed",
-                )
-            )
-        next_reconcile = time.monotonic() + opts.reconcile_every
+        if opts.once:  # no later scan would catch up: a failure is the run's error
+            self._first_scan(ingest)
+            scanned = True
+        else:  # like every later scan: a failure is said and the scan tried again soon
+            scanned = self._survive("scan", self._first_scan, ingest)
+        next_reconcile = time.monotonic() + (opts.reconcile_every if scanned else RESCAN_AFTER_ERROR)
         next_state = 0.0
         next_check = time.monotonic() + opts.check_every
         delete_delay = opts.settle_seconds + 1.0
@@ -386,6 +379,15 @@ class Service:
                 elif ev.kind == "deleted":
                     settle.forget(ev.path)
                     deletes[ev.path] = time.monotonic()
+                elif ev.kind in ("moved", "folder_moved"):  # the record follows now, edits or not
+                    settle.forget(ev.old)
+                    deletes.pop(ev.old, None)
+                    follow = ingest.moved if ev.kind == "moved" else ingest.folder_moved
+                    if not self._survive(ev.path, follow, ev.old, ev.path):
+                        next_reconcile = min(next_reconcile, time.monotonic() + RESCAN_AFTER_ERROR)
+                    if ev.kind == "moved":  # settles as any file: a change after the rename queues it
+                        settle.touch([ev.path])
+                        deletes.pop(ev.path, None)
                 elif ev.kind == "rescan":
                     deep = self._deep_scan_of(ev.path)
                     if deep is not None and os.path.isdir(ev.path):
@@ -435,6 +437,16 @@ class Service:
             if len(own) > 10000:
                 own.clear()
 
+    def _first_scan(self, ingest: Ingestor) -> None:
+        """The scan at start: what changed on disk while the service was not running."""
+        summary = ingest.reconcile(self.folders, flat=self._flat)
+        self.worker.wake()
+        crowded = self.watcher.too_many_folders(summary.folders) if self.watcher is not None else None
+        if crowded:
+            self._emit(Notice("warning", crowded))
+        if summary.queued or summary.moved or summary.deleted:
+            said = f"scan: {summary.queued} queued, {summary.moved} moved, {summary.deleted} removed"
+            self._emit(Notice("info", said))
 
     def _survive(self, what: str, fn: Callable[..., object], *args: Any) -> bool:
         """Run one file's (or one scan's) step of the watch loop; a failure (the catalogue locked by

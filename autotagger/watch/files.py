@@ -40,8 +40,11 @@ RAW_EXTS = frozenset(
 # Rendered formats, in order of preference as the one image of a capture that the model sees.
 RENDERED_EXTS = (".jpg", ".jpeg", ".heic", ".heif", ".png", ".tif", ".tiff", ".webp")
 IMAGE_EXTS = frozenset(RENDERED_EXTS) | RAW_EXTS
-# Temp-file markers of our own metadata writer and of common copy tools (rsync, browsers, sync clients).
-_TEMP_MARKERS = (".autotagger", ".tmp", ".part", ".crdownload", ".partial", "~")
+# How temp files end: our own metadata writer's (metadata.safefile.TEMP_MARK, on a hidden name) and those of
+# browsers, copy tools and editors (``x.jpg.part``, ``x.jpg.crdownload``, ``x.jpg~``). Only the END of a name
+# counts: ``new.years.party.jpg``, ``moon.partial.eclipse.jpg`` and ``IMG~1.JPG`` (a DOS short name) are
+# photos. rsync's and sync clients' temp files are hidden (``.x.jpg.Ab12Cd``), so they are ignored anyway.
+_TEMP_SUFFIXES = (".autotagger-tmp", ".tmp", ".part", ".partial", ".crdownload", "~")
 
 
 def ext_of(path: str) -> str:
@@ -57,9 +60,21 @@ def is_ignored_name(name: str) -> bool:
     low = name.lower()
     if low.startswith(".") or low.startswith("~$"):
         return True
-    if low.endswith(".xmp"):
-        return True
-    return any(marker in low for marker in _TEMP_MARKERS)
+    return low.endswith(".xmp") or low.endswith(_TEMP_SUFFIXES)
+
+
+def is_hidden_under(path: str, root: str) -> bool:
+    """True when ``path`` or a folder between ``root`` and it has an ignored name (``.Trash-1000/``,
+    ``.thumbs/``, ``.git/``): the scan never walks into those, so the live watcher must not either. The
+    root's own name does not count (a person may watch a hidden folder on purpose)."""
+    try:
+        rel = os.path.relpath(path, root)
+    except ValueError:  # another drive (Windows)
+        rel = os.pardir
+    if rel == os.curdir:
+        return False
+    outside = rel == os.pardir or rel.startswith(os.pardir + os.sep)
+    return any(is_ignored_name(part) for part in ([os.path.basename(path)] if outside else rel.split(os.sep)))
 
 
 def is_candidate(path: str) -> bool:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from autotagger.watch.files import bad_name_photo, is_candidate
+from autotagger.watch.files import bad_name_photo, is_candidate, is_hidden_under
 
 INOTIFY_WATCHES = "/proc/sys/fs/inotify/max_user_watches"
 INOTIFY_LIMIT_HINT = (
@@ -27,41 +27,67 @@ INOTIFY_LIMIT_HINT = (
 
 @dataclass(frozen=True)
 class PathEvent:
-    """``kind``: "changed" (created/modified/moved here), "deleted" (removed/moved away), "rescan"
-    (a folder appeared, vanished or moved: walk it), "error" (``path`` holds a one-line message)."""
+    """``kind``: "changed" (created/modified/moved here from outside the photos), "deleted" (removed/moved
+    away), "moved" (a photo renamed from ``old`` to ``path``), "folder_moved" (a folder renamed from
+    ``old`` to ``path``), "rescan" (a folder appeared, vanished or moved: walk it), "error" (``path``
+    holds a one-line message)."""
 
     kind: str
     path: str
+    old: str = ""
 
 
 class _Handler:
-    def __init__(self, put: Callable[[PathEvent], None]) -> None:
+    """Turns one watch's watchdog events into PathEvents. A rename stays a rename (so the catalogue's
+    record, with a person's edits, follows the file at once instead of racing a delete against the new
+    name's settle time), and nothing in a hidden folder under ``root`` counts, as in the scan."""
+
+    def __init__(self, put: Callable[[PathEvent], None], root: str) -> None:
         self._put = put
+        self._root = root
+
+    def _photo(self, path: str) -> bool:
+        return bool(path) and is_candidate(path) and not is_hidden_under(path, self._root)
+
+    def _folder(self, path: str) -> bool:
+        return bool(path) and not is_hidden_under(path, self._root)
 
     def dispatch(self, event: Any) -> None:
         kind = event.event_type
         src = os.fsdecode(event.src_path)
         dest = os.fsdecode(getattr(event, "dest_path", "") or "")
         if event.is_directory:
-            if kind in ("created", "moved", "deleted"):
-                self._put(PathEvent("rescan", dest or src))
-                if kind == "moved":
-                    self._put(PathEvent("rescan", src))
+            self._folder_event(kind, src, dest)
             return
         arrived = dest if kind == "moved" else src if kind == "created" else ""
-        said = bad_name_photo(arrived) if arrived else None
+        said = bad_name_photo(arrived) if arrived and self._folder(os.path.dirname(arrived)) else None
         if said:
             self._put(PathEvent("error", said))
         if kind == "moved":
-            if is_candidate(src):
+            left, came = self._photo(src), self._photo(dest)
+            if left and came:
+                self._put(PathEvent("moved", dest, old=src))
+            elif left:  # renamed to a name we ignore, or into a hidden folder (the desktop's trash)
                 self._put(PathEvent("deleted", src))
-            if is_candidate(dest):
+            elif came:  # a temp file (a download, our own writer's) renamed to its real name
                 self._put(PathEvent("changed", dest))
         elif kind == "deleted":
-            if is_candidate(src):
+            if self._photo(src):
                 self._put(PathEvent("deleted", src))
-        elif kind in ("created", "modified", "closed") and is_candidate(src):
+        elif kind in ("created", "modified", "closed") and self._photo(src):
             self._put(PathEvent("changed", src))
+
+    def _folder_event(self, kind: str, src: str, dest: str) -> None:
+        if kind == "moved":
+            left, came = self._folder(src), self._folder(dest)
+            if left and came:
+                self._put(PathEvent("folder_moved", dest, old=src))
+            if came:
+                self._put(PathEvent("rescan", dest))
+            if left:
+                self._put(PathEvent("rescan", src))
+        elif kind in ("created", "deleted") and self._folder(src):
+            self._put(PathEvent("rescan", src))
 
 
 class FolderWatcher:
@@ -143,7 +169,7 @@ class FolderWatcher:
                 return False
 
     def _schedule_locked(self, folder: str, recursive: bool) -> Any:
-        watch = self._observer.schedule(_Handler(self.events.put), folder, recursive=recursive)
+        watch = self._observer.schedule(_Handler(self.events.put, folder), folder, recursive=recursive)
         if recursive:
             self._flat.discard(folder)
         else:

@@ -12,6 +12,7 @@ from autotagger.watch.settle import FileStat
 
 MTIME_TOLERANCE = 1e-3  # seconds; catalogues may store mtime as a float
 TAGGED = "tagged"  # the catalogue's status for an image with a model result
+_EMPTIED_HINT = " (if they were deleted, remove the empty folder)"  # how a person ends the warning
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,12 @@ def plan_reconcile(
     roots: Iterable[str],
     missing_roots: Iterable[str] = (),
     hash_fn: Callable[[str], str] | None = None,
+    empty_folders: Iterable[str] = (),
 ) -> ReconcilePlan:
     """``known`` should hold the catalogue's files under ``roots``; files under a missing root (an
-    unplugged card) are never treated as deleted. ``hash_fn`` raises OSError for unreadable files."""
+    unplugged card, or a folder that could not be read) are never treated as deleted, nor are those
+    under a root with no photo in it or under one of ``empty_folders`` (see ``_keep_hollow``).
+    ``hash_fn`` raises OSError for unreadable files."""
     from autotagger.watch.hashing import content_hash
 
     hasher = hash_fn or content_hash
@@ -110,5 +114,50 @@ def plan_reconcile(
         else:
             plan.changed.append(path)
     moved_away = {m.old for m in plan.moves}
-    plan.deleted = sorted(g.path for g in gone if g.path not in moved_away)
+    left = [g.path for g in gone if g.path not in moved_away]
+    kept = _keep_hollow(left, disk, root_list, empty_folders, plan.errors)
+    plan.deleted = sorted(p for p in left if p not in kept)
     return plan
+
+
+def _keep_hollow(
+    left: list[str], disk: Mapping[str, FileStat], roots: list[str], empty: Iterable[str], errors: list[str]
+) -> set[str]:
+    """The photos of ``left`` (known, not on disk, not moved) that must not be forgotten, each folder said
+    once in ``errors``: those under a watched folder with no photo left in it at all, and those under a
+    sub-folder with nothing at all in it. That is what a disk that is not mounted (or a card pulled while
+    its mount point stayed) looks like, and forgetting would lose every caption and a person's edits,
+    the photos being tagged again from scratch when the disk is back. A person who deletes photos rarely
+    deletes every one of a watched folder; a sub-folder they emptied is forgotten once they remove it.
+    Moves out of such a folder were already found: they are not in ``left``."""
+    if not left:
+        return set()
+    hollow_roots = [r for r in roots if not any(under(p, r) for p in disk)]
+    empty_subs = {os.path.abspath(e) for e in empty} - set(roots)
+    by_folder: dict[str, list[str]] = {}
+    for path in left:
+        folder = next((r for r in hollow_roots if under(path, r)), None) or _empty_above(path, empty_subs)
+        if folder is not None:
+            by_folder.setdefault(folder, []).append(path)
+    for folder, paths in sorted(by_folder.items()):
+        n = len(paths)
+        what, tail = ("watched folder", "") if folder in roots else ("folder", _EMPTIED_HINT)
+        errors.append(
+            f"{folder}: {what} is empty but the catalogue knows {n} photo{'s' if n != 1 else ''} there "
+            f"(unmounted?); nothing forgotten{tail}"
+        )
+    return {p for paths in by_folder.values() for p in paths}
+
+
+def _empty_above(path: str, empty: set[str]) -> str | None:
+    """The folder of ``empty`` that holds ``path`` (at any depth), if any."""
+    if not empty:
+        return None
+    folder = os.path.dirname(path)
+    while True:
+        if folder in empty:
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent

@@ -23,6 +23,10 @@ class ScanResult:
     files: dict[str, FileStat] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # one line each
     missing_roots: list[str] = field(default_factory=list)  # watched folders not there (unplugged card)
+    # Folders whose photos cannot be known now, so none of them may be taken for deleted: those that could
+    # not be read, and those with nothing at all in them (an unmounted disk's mount point looks so).
+    unreadable: list[str] = field(default_factory=list)
+    empty_folders: list[str] = field(default_factory=list)
     folders: int = 0  # folders walked, the roots included (each takes an inotify watch)
 
 
@@ -66,7 +70,10 @@ def _walk(top: str, recursive: bool, follow: bool, seen: set[tuple[int, int]], r
             entries = list(os.scandir(folder))
         except OSError as exc:
             result.errors.append(f"{folder}: cannot read folder: {exc.strerror or exc}")
+            result.unreadable.append(folder)
             continue
+        if not entries:
+            result.empty_folders.append(folder)
         for entry in entries:
             name = entry.name
             if is_ignored_name(name):

@@ -36,8 +36,25 @@ def test_events_for_images_only(tmp_path: Path) -> None:
         (tmp_path / "a.jpg").write_bytes(b"x")
         assert next_event(w, "changed").path == str(tmp_path / "a.jpg")
         (tmp_path / "a.jpg").rename(tmp_path / "b.jpg")
-        assert next_event(w, "deleted").path == str(tmp_path / "a.jpg")
-        assert next_event(w, "changed").path == str(tmp_path / "b.jpg")
+        assert next_event(w, "moved") == PathEvent("moved", str(tmp_path / "b.jpg"), old=str(tmp_path / "a.jpg"))
+    finally:
+        w.stop()
+
+
+@pytest.mark.parametrize("poll", [False, True])
+def test_photos_in_hidden_folders_make_no_events(tmp_path: Path, poll: bool) -> None:
+    for hidden in (".Trash-1000/files", "2024/.thumbs", ".git"):
+        (tmp_path / hidden).mkdir(parents=True)
+    w = FolderWatcher(poll=poll, poll_interval=0.1)
+    w.start([str(tmp_path)])
+    try:
+        for i, hidden in enumerate((".Trash-1000/files", "2024/.thumbs", ".git")):
+            (tmp_path / hidden / f"h{i}.jpg").write_bytes(b"x")
+        (tmp_path / "2024" / ".thumbs" / "h1.jpg").rename(tmp_path / "2024" / ".thumbs" / "h9.jpg")
+        (tmp_path / "2024" / "seen.jpg").write_bytes(b"x")  # after them: its event comes after theirs
+        assert next_event(w, "changed").path == str(tmp_path / "2024" / "seen.jpg")
+        (tmp_path / "2024" / "seen.jpg").rename(tmp_path / ".Trash-1000" / "files" / "seen.jpg")
+        assert next_event(w, "deleted").path == str(tmp_path / "2024" / "seen.jpg")
     finally:
         w.stop()
 
