@@ -8,7 +8,10 @@ import time
 from typing import TextIO
 
 from autotagger.cli.common import EXIT_OK, CliError, emit_json, is_tty, quiet_libraries
-from autotagger.engine.download import ALLOW_PATTERNS  # noqa: F401  (re-exported: what `download` fetches)
+from autotagger.engine.download import (
+    ALLOW_PATTERNS,  # noqa: F401  (re-exported: what `download` fetches)
+    looks_like_a_path,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -93,31 +96,41 @@ def run_download(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def looks_like_a_path(model_id: str) -> bool:
-    """A hub id is NAME or OWNER/NAME; a leading /, ~ or ., a backslash or more slashes is a folder."""
-    return model_id.startswith(("/", "~", ".")) or "\\" in model_id or model_id.count("/") > 1
-
-
 def run_info(args: argparse.Namespace) -> int:
+    """Where the model would load from and whether it loads offline: the same file checks the
+    load makes (a blip-2 config, every safetensors shard, a tokenizer, the image processor), so
+    "available offline" is never said of a folder or a partial cache the load would refuse."""
     model_id = _model_id(args)
     from pathlib import Path
+
+    from autotagger.engine.checkpoint import checkpoint_problem
 
     info: dict[str, object] = {"model": model_id}
     local = Path(model_id).expanduser()
     if local.is_dir():
-        info.update(source="folder", path=str(local), available=(local / "config.json").is_file())
+        problem = checkpoint_problem(local)
+        info.update(source="folder", path=str(local), available=problem is None, problem=problem)
     elif looks_like_a_path(model_id):
         raise CliError(f"no model folder {local} (a hub id looks like Salesforce/blip2-opt-2.7b)")
     else:
-        from huggingface_hub import try_to_load_from_cache
+        from huggingface_hub import constants, try_to_load_from_cache
 
-        hit = try_to_load_from_cache(model_id, "config.json")
-        info.update(source="hub", available=isinstance(hit, str), path=str(Path(hit).parent) if isinstance(hit, str) else None)
+        try:
+            hit = try_to_load_from_cache(model_id, "config.json", cache_dir=constants.HF_HUB_CACHE)
+        except ValueError as exc:  # HFValidationError: not a folder here, nor a well-formed hub id
+            raise CliError(f"{model_id}: no such folder, nor a hub id ({' '.join(str(exc).split())[:120]})") from None
+        if isinstance(hit, str):
+            problem = checkpoint_problem(Path(hit).parent)
+            info.update(source="hub", path=str(Path(hit).parent), available=problem is None,
+                        problem=problem and f"only partly in the cache: {problem}")
+        else:
+            info.update(source="hub", path=None, available=False, problem="not downloaded")
     if args.json:
         emit_json(info)
     elif info["source"] == "folder" and not info["available"]:
-        raise CliError(f"{model_id}: not a model folder (no config.json in it)")
+        raise CliError(f"{model_id}: {info['problem']}")
+    elif info["available"]:
+        print(f"{model_id}: available offline at {info['path']}")
     else:
-        state = "available offline" if info["available"] else "not downloaded (run: autotagger model download)"
-        print(f"{model_id}: {state}" + (f" at {info['path']}" if info.get("path") else ""))
+        print(f"{model_id}: {info['problem']} (run: autotagger model download {model_id})")
     return EXIT_OK

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,9 +12,16 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from autotagger.engine.base import ImageInput, is_oom
+from autotagger.engine.checkpoint import BLIP2_MODEL_TYPE, checkpoint_problem, not_blip2
 from autotagger.engine.decode import resolve_mode
-from autotagger.engine.plan import PromptPlan, build_plan
-from autotagger.engine.questions import clean_text, load_question_set, normalise_answer, tag_for_answer
+from autotagger.engine.plan import PromptPlan, build_plan, check_prompt_lengths
+from autotagger.engine.questions import (
+    QuestionSetError,
+    clean_text,
+    load_question_set,
+    normalise_answer,
+    tag_for_answer,
+)
 from autotagger.engine.runner import DecoderOnlyRunner, EncoderDecoderRunner, LMOutput
 from autotagger.types import Answer, Question, QuestionSet, Tag, TagResult
 
@@ -27,14 +35,22 @@ class ModelLoadError(RuntimeError):
     """The model could not be loaded; the message is one line and says what to do."""
 
 
+def _mps_available() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps is not None and mps.is_available())
+
+
 def pick_device(device: str = "auto") -> str:
+    """The device to load onto. One asked for by name is checked here, before a minute of loading
+    weights that ``model.to`` would then refuse with a bare RuntimeError."""
     if device == "auto":
         if torch.cuda.is_available():
             return "cuda"
-        mps = getattr(torch.backends, "mps", None)
-        return "mps" if mps is not None and mps.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ModelLoadError("device 'cuda' asked for, but torch sees no CUDA GPU (use --device cpu)")
+        return "mps" if _mps_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ModelLoadError(f"--device {device}: CUDA is not available on this machine (use --device cpu)")
+    if device == "mps" and not _mps_available():
+        raise ModelLoadError("--device mps: MPS is not available on this machine (use --device cpu)")
     return device
 
 
@@ -56,10 +72,35 @@ def _is_local(source: str) -> bool:
 def _check_local_checkpoint(path: Path) -> None:
     if not path.is_dir():
         raise ModelLoadError(f"model folder {path} does not exist")
-    if not (path / "config.json").is_file():
-        raise ModelLoadError(f"{path} is not a BLIP-2 checkpoint folder: no config.json")
-    if not any(path.glob("*.safetensors")):
-        raise ModelLoadError(f"{path} has no .safetensors weights (only safetensors are loaded, never pickles)")
+    problem = checkpoint_problem(path)
+    if problem:
+        raise ModelLoadError(f"{path}: {problem}")
+
+
+def _check_loading_info(source: str, info: dict[str, Any], ignore: Sequence[str] = ()) -> None:
+    """Refuse a checkpoint that lacks weights or has them in other shapes: transformers would fill
+    them with random values and the tagger would tag noise. ``ignore``: the model's own patterns of
+    keys it expects to be missing (tied weights are never reported missing)."""
+    missing = sorted(k for k in info.get("missing_keys", ()) if not any(re.search(p, k) for p in ignore))
+    mismatched = sorted(str(k[0] if isinstance(k, tuple) else k) for k in info.get("mismatched_keys", ()))
+    if missing:
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        raise ModelLoadError(f"{source}: incomplete checkpoint, weights missing: {', '.join(missing[:3])}{more} "
+                             "(they would be random; download it again)")
+    if mismatched:
+        more = f" and {len(mismatched) - 3} more" if len(mismatched) > 3 else ""
+        raise ModelLoadError(f"{source}: checkpoint weights do not fit its config.json: "
+                             f"{', '.join(mismatched[:3])}{more}")
+
+
+def _check_prompts(plan: PromptPlan, config: Any) -> None:
+    """Refuse prompts the language model cannot take (OPT's learned positions end; T5's relative
+    ones do not): past the end every photo would fail with "index out of range"."""
+    text_config = config.text_config
+    positions = getattr(text_config, "max_position_embeddings", None)
+    if text_config.is_encoder_decoder or not isinstance(positions, int):
+        return
+    check_prompt_lengths(plan, positions, int(config.num_query_tokens))
 
 
 def _load_error(source: str, exc: BaseException) -> ModelLoadError:
@@ -96,6 +137,7 @@ class Blip2Tagger:
         self._by_id: dict[str, Question] = {q.id: q for q in questions.questions}
         self._order = {q.id: n for n, q in enumerate(questions.questions)}
         self.plan: PromptPlan = build_plan(questions, tok, answer_prefix="" if self.encoder_decoder else " ")
+        _check_prompts(self.plan, model.config)
         pad = tok.pad_token_id if tok.pad_token_id is not None else 0
         lm = _language_model(model)
         quantized = bool(getattr(model, "is_loaded_in_4bit", False) or getattr(model, "is_loaded_in_8bit", False))
@@ -164,8 +206,15 @@ class Blip2Tagger:
         if local_files_only is not None:
             common["local_files_only"] = local_files_only
         try:
-            config = Blip2Config.from_pretrained(src, **common)
+            config_dict, _ = Blip2Config.get_config_dict(src, **common)
         except Exception as exc:  # OSError, HTTP errors, bad JSON: all one line
+            raise _load_error(source, exc) from None
+        model_type = config_dict.get("model_type")
+        if model_type != BLIP2_MODEL_TYPE:  # transformers would load it with random weights, and only warn
+            raise ModelLoadError(f"{source}: {not_blip2(model_type)}")
+        try:
+            config = Blip2Config.from_dict(config_dict)
+        except Exception as exc:
             raise _load_error(source, exc) from None
         enc_dec = bool(getattr(config.text_config, "is_encoder_decoder", False))
         torch_dtype = pick_dtype(dtype, dev, encoder_decoder=enc_dec)
@@ -191,25 +240,36 @@ class Blip2Tagger:
                 )
             kwargs["device_map"] = {"": 0}
         try:
-            model = Blip2ForConditionalGeneration.from_pretrained(src, **kwargs)
             processor = Blip2Processor.from_pretrained(src, **common)
         except Exception as exc:
             raise _load_error(source, exc) from None
+        # The prompts are checked before the weights load: a minute or more on a real model.
+        _check_prompts(build_plan(questions, processor.tokenizer, answer_prefix="" if enc_dec else " "), config)
+        try:
+            loaded: Any = Blip2ForConditionalGeneration.from_pretrained(src, output_loading_info=True, **kwargs)
+        except Exception as exc:
+            raise _load_error(source, exc) from None
+        model, info = loaded
+        _check_loading_info(source, info, getattr(model, "_keys_to_ignore_on_load_missing", None) or ())
         if quantize == "none":
-            model = model.to(dev)  # type: ignore[arg-type]
+            model = model.to(dev)
         return cls(model, processor, questions, model_id=source, batch_size=batch_size or None, decode=decode)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Blip2Tagger:
-        return cls.from_pretrained(
-            settings.model,
-            questions=load_question_set(settings.questions or None),
-            device=settings.device,
-            dtype=settings.dtype,
-            quantize=settings.quantize,
-            batch_size=settings.batch_size,
-            decode=settings.decode,
-        )
+        questions = load_question_set(settings.questions or None)
+        try:
+            return cls.from_pretrained(
+                settings.model,
+                questions=questions,
+                device=settings.device,
+                dtype=settings.dtype,
+                quantize=settings.quantize,
+                batch_size=settings.batch_size,
+                decode=settings.decode,
+            )
+        except QuestionSetError as exc:  # a prompt this model cannot take: name the file it came from
+            raise QuestionSetError(f"{settings.questions or 'default questions'}: {exc}") from None
 
     # ---------------------------------------------------------------- running
     def preprocess(self, image: Any) -> torch.Tensor:

@@ -57,6 +57,13 @@ class _Cancelled(Exception):
     """Raised inside a progress update to stop the transfer in flight."""
 
 
+def looks_like_a_path(model_id: str) -> bool:
+    """A hub id is NAME or OWNER/NAME; a leading /, ~ or ., a drive letter, a backslash or more
+    slashes is a folder (one that is missing must be said so, not looked up on the hub)."""
+    return (model_id.startswith(("/", "~", ".")) or "\\" in model_id or model_id.count("/") > 1
+            or (len(model_id) > 2 and model_id[0].isalpha() and model_id[1:3] in (":/", ":\\")))
+
+
 def hub_offline(environ: dict[str, str] | None = None) -> bool:
     """True when the environment turns the hub off (HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE)."""
     env = os.environ if environ is None else environ
@@ -141,7 +148,7 @@ def _plan(model_id: str, timeout: float | None) -> tuple[str | None, list[_File]
 def model_download_size(model_id: str, *, timeout: float | None = 10.0) -> int | None:
     """Bytes a download of ``model_id`` fetches (the files matching ALLOW_PATTERNS), asked of the hub.
     None when that cannot be known: offline, a local folder, an unknown id, any hub error."""
-    if hub_offline() or Path(model_id).expanduser().is_dir():
+    if hub_offline() or Path(model_id).expanduser().is_dir() or looks_like_a_path(model_id):
         return None
     try:
         _, files = _plan(model_id, timeout)
@@ -215,12 +222,15 @@ def download_model(
     timeout: float | None = 10.0,
 ) -> str:
     """Fetch ``model_id`` into the Hugging Face cache and return its snapshot folder (a local folder is
-    returned as it is). ``progress(done, total)`` gets bytes, from the calling thread; setting ``cancel``
-    stops at the next progress tick (a xet transfer may finish its current file first). Raises
-    ModelDownloadError (one line) for offline, not-found, gated, disk-full, cancelled or anything else."""
+    returned as it is; a path to a missing one is "not-found", never asked of the hub).
+    ``progress(done, total)`` gets bytes, from the calling thread; setting ``cancel`` stops at the next
+    progress tick (a xet transfer may finish its current file first). Raises ModelDownloadError (one
+    line) for offline, not-found, gated, disk-full, cancelled or anything else."""
     local = Path(model_id).expanduser()
     if local.is_dir():
         return str(local)
+    if looks_like_a_path(model_id):
+        raise ModelDownloadError("not-found", f"no model folder {local} (a hub id looks like Salesforce/blip2-opt-2.7b)")
     if hub_offline():
         raise ModelDownloadError("offline", f"the Hugging Face hub is switched off (HF_HUB_OFFLINE): {model_id} "
                                             "cannot be downloaded here")

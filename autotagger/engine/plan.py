@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from autotagger.engine.questions import QuestionSetError
 from autotagger.types import Question, QuestionSet
 
 
@@ -63,3 +64,20 @@ def build_plan(questions: QuestionSet, tokenizer: Any, *, answer_prefix: str = "
         else:
             score.append(ScorePrompt(q, text, ids(text), tuple(answer_tokens(a) for a in q.answers)))
     return PromptPlan(tuple(gen), tuple(score))
+
+
+def check_prompt_lengths(plan: PromptPlan, max_positions: int, num_query_tokens: int) -> None:
+    """Refuse a prompt that, with its longest answer, runs past the language model's last position
+    (the image's query tokens come first): the model would fail on every photo instead.
+    The count is the prompt's tokens plus every answer token, one more than is fed, to stay clear
+    of the edge on every decoding path."""
+    limit = max_positions - num_query_tokens
+    rows = [("the caption prompt" if n == 0 else f"question {g.key!r}", g.ids, g.max_new_tokens)
+            for n, g in enumerate(plan.generate)]  # the caption's prompt comes first
+    rows += [(f"question {s.question.id!r}", s.ids, max(len(a) for a in s.answer_ids)) for s in plan.score]
+    for what, ids, answer in rows:
+        if len(ids) + answer > limit:
+            raise QuestionSetError(
+                f"{what} is too long for this model: {len(ids)} prompt tokens + up to {answer} answer tokens, "
+                f"the model takes {limit} ({max_positions} positions less {num_query_tokens} for the image)"
+            )

@@ -77,6 +77,35 @@ def tag_for_answer(question: Question, answer: Answer) -> Tag | None:
     return Tag(path, answer.confidence, question.id) if path else None
 
 
+def _number(value: object, what: str, *, whole: bool = False) -> float:
+    """``value`` as TOML wrote it, refused unless it is the number asked for: ``true`` is not 1.0,
+    2.9 tokens is not 2, and "6" is a string (Python would quietly coerce all three)."""
+    if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)):
+        raise QuestionSetError(f"{what} must be {'a whole number' if whole else 'a number'}, not {value!r}")
+    return value
+
+
+def _check_template(template: str, source: str, first: Question) -> None:
+    """Fill ``template`` once as ``QuestionSet.prompt_for`` will for every photo, so that a stray
+    brace fails here, naming the file, instead of as a bare KeyError per photo."""
+    marker = "\x00question\x00"
+    why = ""
+    try:
+        filled = template.format(question=marker)
+    except KeyError as exc:
+        why = f"unknown placeholder {{{exc.args[0]}}}"
+    except (IndexError, ValueError, AttributeError, TypeError) as exc:
+        why = " ".join(str(exc).split()) or "a stray brace"
+    else:
+        if marker not in filled:
+            why = "the question text never reaches the prompt (write {question} as it is)"
+    if why:
+        raise QuestionSetError(
+            f"{source}: prompt_template {template!r} cannot make the prompt for question {first.id!r}: {why} "
+            "(only {question} is filled in; write {{ and }} for a literal brace)"
+        )
+
+
 def _question_from_table(table: dict[str, Any], where: str) -> Question:
     def need(key: str, typ: type) -> Any:
         if key not in table:
@@ -103,6 +132,16 @@ def _question_from_table(table: dict[str, Any], where: str) -> Question:
             raise QuestionSetError(f"{where}: closed question {qid!r} needs at least two answers")
         if any(not a for a in answers) or len(set(answers)) != len(answers):
             raise QuestionSetError(f"{where}: question {qid!r} has empty or repeated answers")
+    if kind == "closed":  # answers that read the same once normalised could never be told apart
+        seen: dict[str, str] = {}
+        for a in answers:
+            norm = normalise_answer(a, closed=True)
+            if not norm:
+                raise QuestionSetError(f"{where}: question {qid!r} answer {a!r} is empty once normalised")
+            if norm in seen:
+                raise QuestionSetError(f"{where}: question {qid!r} answers {seen[norm]!r} and {a!r} are the same "
+                                       f"answer ({norm!r}) once normalised")
+            seen[norm] = a
     when_raw = table.get("when", [])
     if not isinstance(when_raw, list) or not all(isinstance(a, str) for a in when_raw):
         raise QuestionSetError(f"{where}: question {qid!r} 'when' must be a list of strings")
@@ -114,11 +153,8 @@ def _question_from_table(table: dict[str, Any], where: str) -> Question:
     tag = table.get("tag", "")
     if not isinstance(tag, str):
         raise QuestionSetError(f"{where}: question {qid!r} 'tag' must be a string")
-    try:
-        min_conf = float(table.get("min_confidence", 0.0))
-        max_new = int(table.get("max_new_tokens", 6))
-    except (TypeError, ValueError):
-        raise QuestionSetError(f"{where}: question {qid!r} has a non-numeric setting") from None
+    min_conf = float(_number(table.get("min_confidence", 0.0), f"{where}: question {qid!r} min_confidence"))
+    max_new = int(_number(table.get("max_new_tokens", 6), f"{where}: question {qid!r} max_new_tokens", whole=True))
     if not 0.0 <= min_conf <= 1.0:
         raise QuestionSetError(f"{where}: question {qid!r} min_confidence must be within 0..1")
     if not 1 <= max_new <= 64:
@@ -146,13 +182,11 @@ def parse_question_set(text: str, source: str = "<string>") -> QuestionSet:
     template = data.get("prompt_template", "Question: {question} Answer:")
     if not isinstance(template, str) or "{question}" not in template:
         raise QuestionSetError(f"{source}: prompt_template must contain {{question}}")
+    _check_template(template, source, questions[0])
     caption_prompt = data.get("caption_prompt", "")
     if not isinstance(caption_prompt, str):
         raise QuestionSetError(f"{source}: caption_prompt must be a string")
-    try:
-        cap_tokens = int(data.get("caption_max_new_tokens", 30))
-    except (TypeError, ValueError):
-        raise QuestionSetError(f"{source}: caption_max_new_tokens must be a number") from None
+    cap_tokens = int(_number(data.get("caption_max_new_tokens", 30), f"{source}: caption_max_new_tokens", whole=True))
     if not 1 <= cap_tokens <= 128:
         raise QuestionSetError(f"{source}: caption_max_new_tokens must be within 1..128")
     return QuestionSet(
