@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from PIL import Image
+
+if TYPE_CHECKING:
+    import numpy as np
 
 WHITE = (255, 255, 255)
 
@@ -66,12 +70,24 @@ def _wide_to_rgb(im: Image.Image) -> Image.Image:
         top = 255.0 if data.size == 0 or int(data.max()) <= 255 else 65535.0
         scaled = np.clip(data.astype(np.float64), 0.0, top) * (255.0 / top)
     else:  # "F"
-        finite = np.nan_to_num(data.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
-        top = max(1.0, float(finite.max()) if finite.size else 1.0)
-        scaled = np.clip(finite, 0.0, top) * (255.0 / top)
+        return Image.fromarray(float_levels(data)).convert("RGB")
     scaled = np.rint(scaled)
     grey = Image.fromarray(scaled.astype(np.uint8))
     return grey.convert("RGB")
+
+
+def float_levels(data: np.ndarray) -> np.ndarray:
+    """Float samples to 8-bit levels: 0..1 to 0..255; when brighter values occur (HDR, or data in
+    0..255 / 0..65535) the brightest becomes 255, keeping the tonal range rather than clipping it
+    all to white. NaN, infinities and negatives become 0. (float32 arithmetic: HDR files are big.)"""
+    import numpy as np
+
+    finite = np.nan_to_num(data.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    top = max(1.0, float(finite.max()) if finite.size else 1.0)
+    np.clip(finite, 0.0, top, out=finite)
+    finite *= np.float32(255.0 / top)
+    levels: np.ndarray = np.rint(finite, out=finite).astype(np.uint8)
+    return levels
 
 
 def _lab_to_rgb(im: Image.Image) -> Image.Image:

@@ -1,5 +1,6 @@
 """Decoding with Pillow (and pillow-heif): open with the allowed decoders only, refuse bombs from
-the header, JPEG draft mode, full load, RGB. Orientation is read here and applied by the caller."""
+the header, JPEG draft mode, full load, RGB. Orientation and the embedded colour profile are read
+here and applied by the caller (after reduction: fewer pixels). Float TIFFs go to floattiff."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from typing import BinaryIO
 
 from PIL import Image
 
+from autotagger.imageio.colour import rgb_profile
 from autotagger.imageio.convert import UnsupportedModeError, orientation_of, to_rgb
 from autotagger.imageio.errors import ImageLoadError, bomb_reason, damage, reason_for, sniff
+from autotagger.imageio.floattiff import FloatTiff, decode_float_tiff, read_float_tiff
 from autotagger.imageio.formats import JPEG_FORMATS, pillow_formats
 
 #: Pillow itself refuses images above twice its MAX_IMAGE_PIXELS (which we never change), so a
@@ -30,6 +33,7 @@ class Decoded:
     orientation: int  # EXIF orientation 1..8 still to apply
     stored_size: tuple[int, int]  # the size the header declares (before draft)
     format: str
+    profile: bytes | None = None  # the embedded RGB ICC profile, still to convert from (colour.to_srgb)
 
 
 def check_file(path: Path) -> int:
@@ -64,24 +68,38 @@ def open_binary(path: Path) -> BinaryIO:
         raise ImageLoadError(path, f"cannot read ({exc.strerror or exc})") from None
 
 
-def open_header(path: Path, source: BinaryIO, max_pixels: int) -> Image.Image:
-    """Image.open restricted to our decoders (header only), with the pixel limit checked."""
+def open_header(path: Path, source: BinaryIO, max_pixels: int) -> Image.Image | FloatTiff:
+    """Image.open restricted to our decoders (header only), with the pixel limit checked.
+
+    A floating-point TIFF comes back as its FloatTiff directory instead: Pillow opens only the
+    single-channel ones (and misreads some of those), and called the others corrupt.
+    """
     formats = pillow_formats()
     start = source.tell()
     claimed = sniff(source.read(16))
+    if claimed == "TIFF":  # a directory read, no pixels: cheap, and TIFFs are few
+        float_tiff = read_float_tiff(source)
+        if float_tiff is not None:
+            _check_size(path, float_tiff.width, float_tiff.height, "TIFF", max_pixels)
+            return float_tiff
     source.seek(start)
     try:
         im = Image.open(source, formats=formats)
     except Exception as exc:
         raise ImageLoadError(path, reason_for(exc, claimed), damaged=damage(exc)) from None
-    width, height = im.size
-    if width * height > max_pixels:
+    try:
+        _check_size(path, im.width, im.height, im.format, max_pixels)
+    except ImageLoadError:
         im.close()
+        raise
+    return im
+
+
+def _check_size(path: Path, width: int, height: int, fmt: str | None, max_pixels: int) -> None:
+    if width * height > max_pixels:
         raise ImageLoadError(path, bomb_reason(width, height, max_pixels), damaged=True)
     if width <= 0 or height <= 0:
-        im.close()
-        raise ImageLoadError(path, f"corrupt {im.format} (size {width}x{height})", damaged=True)
-    return im
+        raise ImageLoadError(path, f"corrupt {fmt} (size {width}x{height})", damaged=True)
 
 
 def decode(path: Path, source: BinaryIO, *, draft_box: DraftBox, max_pixels: int) -> Decoded:
@@ -90,6 +108,8 @@ def decode(path: Path, source: BinaryIO, *, draft_box: DraftBox, max_pixels: int
     ``draft_box(w, h)``: for JPEG, let libjpeg scale by 1/2..1/8 while both sides stay >= the box.
     """
     im = open_header(path, source, max_pixels)
+    if isinstance(im, FloatTiff):
+        return _decode_float(path, source, im)
     fmt = im.format or "image"
     stored = im.size
     try:
@@ -99,6 +119,7 @@ def decode(path: Path, source: BinaryIO, *, draft_box: DraftBox, max_pixels: int
                 im.draft("RGB", (max(1, box[0]), max(1, box[1])))
             im.load()  # the first frame for GIF/TIFF/MPO: the one Image.open selects
             orientation = orientation_of(im)
+            profile = rgb_profile(im)
             rgb = to_rgb(im)
     except ImageLoadError:
         raise
@@ -108,4 +129,15 @@ def decode(path: Path, source: BinaryIO, *, draft_box: DraftBox, max_pixels: int
         raise ImageLoadError(path, reason_for(exc, fmt), damaged=damage(exc)) from None
     if fmt == "HEIF":
         orientation = 1  # libheif has applied the rotation/mirror already
-    return Decoded(rgb, orientation, stored, fmt)
+    return Decoded(rgb, orientation, stored, fmt, profile)
+
+
+def _decode_float(path: Path, source: BinaryIO, tiff: FloatTiff) -> Decoded:
+    try:
+        image = decode_float_tiff(path, source, tiff)
+    except ImageLoadError:
+        raise
+    except Exception as exc:  # numpy on inconsistent sizes (ValueError), MemoryError, ...
+        raise ImageLoadError(path, reason_for(exc, "TIFF"), damaged=damage(exc)) from None
+    profile = tiff.icc_profile if image.mode in ("RGB", "RGBA") else None
+    return Decoded(to_rgb(image), tiff.orientation, tiff.size, "TIFF", profile)

@@ -13,6 +13,7 @@ from PIL import Image
 from autotagger.imageio.convert import swaps_axes
 from autotagger.imageio.decode import DEFAULT_MAX_PIXELS, check_file, open_binary, open_header
 from autotagger.imageio.errors import ImageLoadError
+from autotagger.imageio.floattiff import FloatTiff
 from autotagger.imageio.formats import is_raw_path
 
 _EXIF_IFD = 0x8769
@@ -37,20 +38,34 @@ def probe(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInf
     p = Path(path)
     check_file(p)
     if is_raw_path(p):
-        return _probe_raw(p)
-    with open_binary(p) as source, open_header(p, source, max_pixels) as im:
-        exif = _exif_of(im)
-        width, height = im.size
-        fmt = im.format or "image"
-        if fmt == "HEIF":  # pixels come out rotated already; the original tag is kept aside
-            orientation = _orientation(im.info.get("original_orientation"))
-            shown = (width, height)
-        else:
-            orientation = _orientation(exif.get(_ORIENTATION))
-            if fmt == "TIFF":  # Pillow may report a TIFF's size already turned: use the stored one
-                width, height = exif.get(256, width), exif.get(257, height)
-            shown = (height, width) if swaps_axes(orientation) else (width, height)
-        return ImageInfo(shown[0], shown[1], fmt, _captured_at(_sub_ifd(exif)), _camera(exif), orientation)
+        from autotagger.imageio.raw import by_content
+
+        return by_content(p, lambda: _probe_raw(p), lambda: _probe_plain(p, max_pixels))
+    return _probe_plain(p, max_pixels)
+
+
+def _probe_plain(p: Path, max_pixels: int) -> ImageInfo:
+    with open_binary(p) as source:
+        opened = open_header(p, source, max_pixels)
+        if isinstance(opened, FloatTiff):
+            return _from_tags(p, opened.size, "TIFF", opened.orientation)
+        with opened as im:
+            return _probe_image(im)
+
+
+def _probe_image(im: Image.Image) -> ImageInfo:
+    exif = _exif_of(im)
+    width, height = im.size
+    fmt = im.format or "image"
+    if fmt == "HEIF":  # pixels come out rotated already; the original tag is kept aside
+        orientation = _orientation(im.info.get("original_orientation"))
+        shown = (width, height)
+    else:
+        orientation = _orientation(exif.get(_ORIENTATION))
+        if fmt == "TIFF":  # Pillow may report a TIFF's size already turned: use the stored one
+            width, height = exif.get(256, width), exif.get(257, height)
+        shown = (height, width) if swaps_axes(orientation) else (width, height)
+    return ImageInfo(shown[0], shown[1], fmt, _captured_at(_sub_ifd(exif)), _camera(exif), orientation)
 
 
 def _probe_raw(path: Path) -> ImageInfo:
@@ -59,9 +74,14 @@ def _probe_raw(path: Path) -> ImageInfo:
     with open_raw(path) as raw:
         width, height = int(raw.sizes.width), int(raw.sizes.height)
         orientation = raw_orientation(raw)
+    return _from_tags(path, (width, height), "RAW", orientation)
+
+
+def _from_tags(path: Path, size: tuple[int, int], fmt: str, orientation: int) -> ImageInfo:
+    """Capture time and camera from a TIFF-based file's own directories (RAW, float TIFF)."""
     ifd0, sub = _raw_tags(path)
-    shown = (height, width) if swaps_axes(orientation) else (width, height)
-    return ImageInfo(shown[0], shown[1], "RAW", _captured_at(sub), _camera(ifd0), orientation)
+    shown = (size[1], size[0]) if swaps_axes(orientation) else size
+    return ImageInfo(shown[0], shown[1], fmt, _captured_at(sub), _camera(ifd0), orientation)
 
 
 def _raw_tags(path: Path) -> tuple[Mapping[int, Any], Mapping[int, Any]]:

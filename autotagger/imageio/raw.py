@@ -1,23 +1,37 @@
 """Camera RAW files through rawpy (LibRaw): the embedded JPEG preview when it is large enough,
-else a half-size demosaic."""
+else a half-size demosaic. A file with a RAW name that holds a plain image goes to Pillow
+(by_content): the content decides, not the extension."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from PIL import Image
 
 from autotagger.imageio.convert import swaps_axes, to_rgb
 from autotagger.imageio.decode import Decoded, DraftBox, decode
-from autotagger.imageio.errors import ImageLoadError, bomb_reason, one_line
+from autotagger.imageio.errors import ImageLoadError, bomb_reason, one_line, sniff
+
+T = TypeVar("T")
 
 # LibRaw's ``sizes.flip`` (dcraw numbering) -> EXIF orientation.
 FLIP_TO_ORIENTATION: MappingProxyType[int, int] = MappingProxyType(
     {0: 1, 1: 2, 2: 4, 3: 3, 4: 5, 5: 8, 6: 6, 7: 7}
 )
+
+
+#: What a file with a RAW name may hold instead, which no RAW container starts like: cameras and
+#: renaming tools do put JPEGs under RAW names.
+_PLAIN_FORMATS = frozenset({"JPEG", "PNG", "GIF", "BMP", "WEBP", "HEIF", "AVIF"})
+_NEW_SUBFILE_TYPE, _SUB_IFDS, _DNG_VERSION = 254, 330, 50706
+
+
+class NotRawError(ImageLoadError):
+    """LibRaw does not recognise the data at all (rather than recognising a RAW it cannot read)."""
 
 
 # How RAW containers start: TIFF (DNG, NEF, CR2, ARW, PEF...), Olympus, Panasonic, Canon CR3, Fuji.
@@ -67,7 +81,65 @@ def open_raw(path: Path) -> Any:
     try:
         return rawpy.imread(str(path))
     except (rawpy.LibRawError, OSError, ValueError) as exc:
-        raise ImageLoadError(path, raw_reason(exc, path), damaged=raw_damage(exc)) from None
+        kind = NotRawError if isinstance(exc, rawpy.LibRawFileUnsupportedError) else ImageLoadError
+        raise kind(path, raw_reason(exc, path), damaged=raw_damage(exc)) from None
+
+
+def by_content(path: Path, read_raw: Callable[[], T], read_plain: Callable[[], T]) -> T:
+    """Read a file with a RAW name (``read_raw``: LibRaw) or with Pillow (``read_plain``), as its
+    first bytes say.
+
+    A JPEG (PNG, ...) goes to Pillow first: LibRaw refuses it, or "opens" a camera JPEG by its EXIF
+    and then fails to unpack it; LibRaw is still tried if Pillow fails (some compacts write raw data
+    behind a JPEG-like header), and Pillow's error stands if both fail. A TIFF-like file goes to
+    LibRaw first (NEF, DNG, CR2... are TIFFs); one LibRaw does not recognise is read by Pillow,
+    unless it is a RAW container (its small first image is a thumbnail, not the photograph).
+    """
+    claimed = _claimed_format(path)
+    if claimed in _PLAIN_FORMATS:
+        try:
+            return read_plain()
+        except ImageLoadError as plain_error:
+            if not plain_error.damaged:
+                raise
+            try:
+                return read_raw()
+            except ImageLoadError:
+                raise plain_error from None
+    try:
+        return read_raw()
+    except NotRawError as raw_error:
+        if claimed != "TIFF" or _is_raw_container(path):
+            raise
+        try:
+            return read_plain()
+        except ImageLoadError:
+            raise raw_error from None
+
+
+def _claimed_format(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as source:
+            return sniff(source.read(16))
+    except OSError:
+        return None  # LibRaw reports it
+
+
+def _is_raw_container(path: Path) -> bool:
+    """Whether a TIFF's first directory has what RAW containers have and plain TIFFs do not: DNG
+    tags, SubIFDs (the full image elsewhere), or a first image marked as a reduced-size one."""
+    from PIL import TiffImagePlugin
+
+    try:
+        with open(path, "rb") as source:
+            ifd = TiffImagePlugin.ImageFileDirectory_v2(source.read(8))
+            source.seek(ifd.next)
+            ifd.load(source)
+    except Exception:  # no readable directory: nothing says "plain TIFF" either
+        return True
+    subfile = ifd.get(_NEW_SUBFILE_TYPE, 0)
+    reduced = isinstance(subfile, int) and bool(subfile & 1)
+    return reduced or _SUB_IFDS in ifd or _DNG_VERSION in ifd
 
 
 def raw_orientation(raw: Any) -> int:
@@ -135,4 +207,4 @@ def _orient_preview(preview: Decoded, flip_orientation: int, raw_size: tuple[int
         width, height = preview.stored_size
         if (width > height) != (raw_size[0] > raw_size[1]) and width != height:
             orientation = 1  # stored already rotated
-    return Decoded(preview.image, orientation, preview.stored_size, "RAW")
+    return Decoded(preview.image, orientation, preview.stored_size, "RAW", preview.profile)

@@ -1,10 +1,12 @@
-"""A tiny TIFF writer for test files Pillow cannot write: 48-bit RGB TIFFs and minimal DNGs
-(CFA raw data with an optional JPEG preview) that LibRaw opens as genuine RAW files."""
+"""A tiny TIFF writer for test files Pillow cannot write: 48-bit RGB TIFFs, floating-point RGB
+TIFFs (as HDR tools write them) and minimal DNGs (CFA raw data with an optional JPEG preview)
+that LibRaw opens as genuine RAW files."""
 
 from __future__ import annotations
 
 import io
 import struct
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -15,24 +17,25 @@ BYTE, ASCII, SHORT, LONG, RATIONAL, UNDEFINED, SRATIONAL = 1, 2, 3, 4, 5, 7, 10
 Entries = dict[int, tuple[int, Any]]
 
 
-def _pack(typ: int, values: Any) -> tuple[int, bytes]:
+def _pack(typ: int, values: Any, order: str = "<") -> tuple[int, bytes]:
     if typ == ASCII:
         data = str(values).encode() + b"\0"
         return len(data), data
     if typ in (RATIONAL, SRATIONAL):
-        fmt = "<II" if typ == RATIONAL else "<ii"
+        fmt = f"{order}II" if typ == RATIONAL else f"{order}ii"
         return len(values), b"".join(struct.pack(fmt, n, d) for n, d in values)
     if isinstance(values, bytes):
         return len(values), values
     code = {BYTE: "B", SHORT: "H", LONG: "I", UNDEFINED: "B"}[typ]
-    return len(values), struct.pack(f"<{len(values)}{code}", *values)
+    return len(values), struct.pack(f"{order}{len(values)}{code}", *values)
 
 
 class TiffBuilder:
-    """Little-endian TIFF: add blobs (pixel data), then IFDs that point at them."""
+    """A TIFF (little-endian unless ``order`` is ">"): add blobs (pixel data), then IFDs that point at them."""
 
-    def __init__(self) -> None:
-        self.buf = bytearray(b"II*\0\0\0\0\0")
+    def __init__(self, order: str = "<") -> None:
+        self.order = order
+        self.buf = bytearray((b"II*\0" if order == "<" else b"MM\0*") + b"\0\0\0\0")
 
     def _align(self) -> None:
         if len(self.buf) % 2:
@@ -48,21 +51,22 @@ class TiffBuilder:
         self._align()
         offset = len(self.buf)
         extra_at = offset + 2 + 12 * len(entries) + 4
-        head, extra = bytearray(struct.pack("<H", len(entries))), bytearray()
+        o = self.order
+        head, extra = bytearray(struct.pack(f"{o}H", len(entries))), bytearray()
         for tag in sorted(entries):
             typ, values = entries[tag]
-            count, data = _pack(typ, values)
+            count, data = _pack(typ, values, o)
             if len(data) <= 4:
-                head += struct.pack("<HHI", tag, typ, count) + data.ljust(4, b"\0")
+                head += struct.pack(f"{o}HHI", tag, typ, count) + data.ljust(4, b"\0")
             else:
-                head += struct.pack("<HHII", tag, typ, count, extra_at + len(extra))
+                head += struct.pack(f"{o}HHII", tag, typ, count, extra_at + len(extra))
                 extra += data + (b"\0" if len(data) % 2 else b"")
-        head += struct.pack("<I", next_ifd)
+        head += struct.pack(f"{o}I", next_ifd)
         self.buf += head + extra
         return offset
 
     def save(self, path: Path, first_ifd: int) -> Path:
-        struct.pack_into("<I", self.buf, 4, first_ifd)
+        struct.pack_into(f"{self.order}I", self.buf, 4, first_ifd)
         path.write_bytes(bytes(self.buf))
         return path
 
@@ -87,6 +91,116 @@ def write_rgb48_tiff(path: Path, rgb16: np.ndarray, orientation: int = 1) -> Pat
     entries = _strip(width, height, tiff.blob(data), len(data))
     entries |= {258: (SHORT, [16, 16, 16]), 262: (SHORT, [2]), 277: (SHORT, [3]), 274: (SHORT, [orientation])}
     return tiff.save(path, tiff.ifd(entries))
+
+
+def _predicted(chunk: np.ndarray, predictor: int, order: str) -> bytes:
+    """A (rows, cols, samples) chunk's bytes as libtiff's predictor writes them: 1 none, 2 integer
+    differences of neighbouring samples, 3 floating point (bytes split into planes, MSB first, then
+    byte differences). Each row starts afresh."""
+    rows, cols, samples = chunk.shape
+    size = chunk.dtype.itemsize
+    if predictor == 1:
+        return chunk.astype(f"{order}f{size}").tobytes()
+    if predictor == 2:
+        ints = chunk.astype(f"{order}f{size}").view(f"{order}u{size}").reshape(rows, cols * samples)
+        diff = ints.copy()
+        diff[:, samples:] = ints[:, samples:] - ints[:, :-samples]  # wraps, as libtiff's does
+        return diff.tobytes()
+    msb_first = chunk.astype(f">f{size}").reshape(rows, cols * samples)
+    planes = msb_first.view(np.uint8).reshape(rows, cols * samples, size).transpose(0, 2, 1).reshape(rows, -1)
+    diff = planes.copy()
+    diff[:, samples:] = planes[:, samples:] - planes[:, :-samples]
+    return diff.tobytes()
+
+
+def write_float_tiff(
+    path: Path,
+    pixels: np.ndarray,
+    *,
+    compression: int = 1,
+    predictor: int = 1,
+    planar: int = 1,
+    rows_per_strip: int | None = None,
+    tile: tuple[int, int] | None = None,
+    order: str = "<",
+    alpha: bool = False,
+    orientation: int = 1,
+    icc: bytes | None = None,
+    ifd_first: bool = False,
+) -> Path:
+    """A floating-point TIFF (SampleFormat 3) of ``pixels`` (H, W, samples), at the pixels' float
+    size (16, 32 or 64 bits). ``compression`` 1 none, 8 or 32946 Deflate; any other code is written as the
+    tag only, over uncompressed data (for refusal tests). ``tile`` is (width, height).
+    ``ifd_first``: the directory before the pixel data (as cameras write), else after it."""
+    height, width, samples = pixels.shape
+    size = pixels.dtype.itemsize
+    planes = [pixels] if planar == 1 else [pixels[..., i : i + 1] for i in range(samples)]
+    chunks: list[np.ndarray] = []
+    for plane in planes:
+        if tile is None:
+            step = rows_per_strip or height
+            chunks += [plane[y : y + step] for y in range(0, height, step)]
+            continue
+        tw, th = tile
+        for y in range(0, height, th):
+            for x in range(0, width, tw):
+                block = np.zeros((th, tw, plane.shape[2]), dtype=pixels.dtype)
+                part = plane[y : y + th, x : x + tw]
+                block[: part.shape[0], : part.shape[1]] = part
+                chunks.append(block)
+    blobs = []
+    for chunk in chunks:
+        data = _predicted(chunk, predictor if compression != 1 else 1, order)
+        blobs.append(zlib.compress(data) if compression in (8, 32946) else data)
+    entries: Entries = {
+        256: (LONG, [width]),
+        257: (LONG, [height]),
+        258: (SHORT, [size * 8] * samples),
+        259: (SHORT, [compression]),
+        262: (SHORT, [2 if samples >= 3 else 1]),
+        274: (SHORT, [orientation]),
+        277: (SHORT, [samples]),
+        284: (SHORT, [planar]),
+        339: (SHORT, [3] * samples),
+    }
+    if predictor != 1:
+        entries[317] = (SHORT, [predictor])
+    if alpha:
+        entries[338] = (SHORT, [2])  # unassociated alpha
+    if icc is not None:
+        entries[34675] = (UNDEFINED, icc)
+
+    def with_offsets(offsets: list[int]) -> Entries:
+        counts = [len(b) for b in blobs]
+        if tile is None:
+            return entries | {
+                273: (LONG, offsets),
+                278: (LONG, [rows_per_strip or height]),
+                279: (LONG, counts),
+            }
+        return entries | {
+            322: (LONG, [tile[0]]),
+            323: (LONG, [tile[1]]),
+            324: (LONG, offsets),
+            325: (LONG, counts),
+        }
+
+    tiff = TiffBuilder(order)
+    if not ifd_first:
+        offsets = [tiff.blob(b) for b in blobs]
+        return tiff.save(path, tiff.ifd(with_offsets(offsets)))
+    # the IFD first and the pixel data after it, so that a cut file loses pixels, not its header;
+    # the offsets' values do not change the IFD's size, so a trial IFD says where the data starts
+    trial = TiffBuilder(order)
+    trial.ifd(with_offsets([0] * len(blobs)))
+    at = len(trial.buf) + len(trial.buf) % 2
+    offsets = []
+    for blob in blobs:
+        offsets.append(at)
+        at += len(blob) + len(blob) % 2
+    first_ifd = tiff.ifd(with_offsets(offsets))
+    assert [tiff.blob(b) for b in blobs] == offsets
+    return tiff.save(path, first_ifd)
 
 
 # XYZ (D65) -> linear sRGB: with this as ColorMatrix1 the camera's RGB *is* linear sRGB.
