@@ -1,7 +1,7 @@
 """The catalogue: a SQLite library of every tagged image, with fast full-text and tag search."""
 
 from autotagger.catalog.catalog import Catalog
-from autotagger.catalog.errors import AlreadyRunning, CatalogError, QueryError
+from autotagger.catalog.errors import AlreadyRunning, CatalogDamaged, CatalogError, QueryError
 from autotagger.catalog.fscheck import filesystem_type, is_network_fs, network_filesystem
 from autotagger.catalog.lock import WriterLock
 from autotagger.catalog.records import (
@@ -17,6 +17,7 @@ from autotagger.catalog.records import (
 __all__ = [
     "AlreadyRunning",
     "Catalog",
+    "CatalogDamaged",
     "CatalogError",
     "CatalogStatus",
     "FileInfo",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import re
@@ -13,8 +14,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from autotagger.catalog.errors import CatalogError
+from autotagger.catalog.errors import CatalogDamaged, CatalogError
 from autotagger.catalog.fscheck import network_filesystem
+from autotagger.catalog.query import fold_tag
 from autotagger.catalog.records import ImageRecord, TagRecord
 from autotagger.catalog.schema import LATEST, migrate, schema_version
 from autotagger.types import Answer
@@ -46,6 +48,41 @@ def _refused(exc: BaseException) -> bool:
     """SQLite refusing a write (read-only, busy, full, I/O, corrupt), not a bug in our SQL (Integrity-,
     ProgrammingError): the first become CatalogError, the others stay as they are."""
     return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
+
+
+def damage_error(path: Path, exc: BaseException) -> CatalogDamaged | None:
+    """The one line for a corrupt catalogue (a damaged page is met by whatever statement reads it,
+    long after the file opened), naming the file and its newest backup; None for any other error."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return None
+    name = getattr(exc, "sqlite_errorname", "")  # Python 3.11+; before, the message tells
+    text = " ".join(str(exc).split())
+    if name:
+        corrupt, notadb = name.startswith("SQLITE_CORRUPT"), name.startswith("SQLITE_NOTADB")
+    else:
+        corrupt, notadb = "disk image is malformed" in text, "file is not a database" in text
+    if not (corrupt or notadb):
+        return None
+    where = os.path.abspath(path)
+    backups: list[Path] = []
+    with suppress(OSError):
+        backups = [
+            p for p in Path(where).parent.glob(f"{glob.escape(path.name)}.v*-backup-*")
+            if p.is_file() and not p.name.endswith(("-journal", "-wal", "-shm"))
+        ]
+    backup = f" ({max(backups, key=_mtime).name} beside it)" if backups else ""
+    if notadb:  # the header: also a file that never was a catalogue (--catalog given a photo)
+        what = f"cannot open catalogue {where}: it is damaged or not a catalogue"
+    else:
+        what = f"catalogue {where} is damaged"
+    return CatalogDamaged(f"{what} ({text}); restore a backup{backup} or move it away")
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def folder_range(folder: str) -> tuple[str, str, str]:
@@ -111,6 +148,9 @@ class CatalogBase:
 
     def _write_error(self, exc: BaseException, doing: str = "") -> CatalogError:
         """One line for a write SQLite refused, naming the cause the user can act on."""
+        damaged = damage_error(self.path, exc)
+        if damaged is not None:
+            return damaged
         text = " ".join(str(exc).split())
         name = getattr(exc, "sqlite_errorname", "")  # Python 3.11+; before, the message tells
         if name.startswith("SQLITE_READONLY") or "readonly database" in text:
@@ -146,7 +186,7 @@ class CatalogBase:
             c.execute("PRAGMA synchronous = NORMAL")
             self.backup_path = migrate(c, self.path)
         except sqlite3.DatabaseError as exc:
-            raise CatalogError(f"cannot open catalogue {self.path}: {exc}") from None
+            raise damage_error(self.path, exc) or CatalogError(f"cannot open catalogue {self.path}: {exc}") from None
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def close(self) -> None:
@@ -198,8 +238,10 @@ class CatalogBase:
         self._in_txn = False
         try:
             self._conn.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
+        except sqlite3.DatabaseError as exc:
             self._rollback()
+            if not _refused(exc):
+                raise
             raise self._write_error(exc, "commit failed: ") from None
 
     def _rollback(self) -> None:
@@ -232,16 +274,27 @@ class CatalogBase:
 
     # -- interning ---------------------------------------------------------------------------------
     def _tag_id(self, path: str) -> int:
-        key = path.lower()
+        """The id of tag ``path`` in any case (its first spelling's: see schema.py V5_TAG_FOLD),
+        created with this spelling when the tag is new."""
+        key = fold_tag(path)
         cached = self._tag_ids.get(key)
         if cached is not None:
             return cached
         c = self._conn
-        row = c.execute("SELECT id FROM tag_names WHERE path = ?", (path,)).fetchone()
+        row = c.execute("SELECT id FROM tag_names WHERE fold = ? AND twin = 0", (key,)).fetchone()
         if row is None:
-            row = c.execute("INSERT INTO tag_names (path) VALUES (?) RETURNING id", (path,)).fetchone()
+            row = c.execute("INSERT INTO tag_names (path, fold) VALUES (?, ?) RETURNING id", (path, key)).fetchone()
         self._tag_ids[key] = int(row[0])
         return int(row[0])
+
+    def _twins(self, tag_id: int) -> list[int]:
+        """``tag_id`` and the other spellings of its tag a v4 catalogue kept (usually none), which an
+        edit of the tag must change too."""
+        rows = self._conn.execute(
+            "SELECT id FROM tag_names WHERE fold = (SELECT fold FROM tag_names WHERE id = ?) ORDER BY twin",
+            (tag_id,),
+        )
+        return [int(r[0]) for r in rows] or [tag_id]
 
     def _count_tags(self, tag_ids: Iterable[int], delta: int) -> None:
         """Keep tag_names.n (images per tag) in step with image_tags rows added (+1) or removed (-1)."""
@@ -259,7 +312,7 @@ class CatalogBase:
         )
 
     def _existing_tag_id(self, path: str) -> int | None:
-        row = self._conn.execute("SELECT id FROM tag_names WHERE path = ?", (path,)).fetchone()
+        row = self._conn.execute("SELECT id FROM tag_names WHERE fold = ? AND twin = 0", (fold_tag(path),)).fetchone()
         return None if row is None else int(row[0])
 
     def _text_id(self, text: str) -> int:

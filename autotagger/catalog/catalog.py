@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+import sqlite3
+from collections.abc import Callable, Generator
+from typing import Any
+
+from autotagger.catalog._base import damage_error
 from autotagger.catalog.edits import EditsMixin
 from autotagger.catalog.images import ImagesMixin
 from autotagger.catalog.jobs import JobsMixin
@@ -14,3 +21,44 @@ class Catalog(ImagesMixin, EditsMixin, JobsMixin, SearchMixin):
 
     def __enter__(self) -> Catalog:
         return self
+
+
+def _says_damage(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` with a corrupt page turned into CatalogDamaged, one line naming the file and its
+    backup. SQLite meets a damaged page only in the statement that reads it, anywhere, long after the
+    file opened: without this every command and the GUI said a bare "DatabaseError"."""
+    if inspect.isgeneratorfunction(method):  # iter_images: its rows are read as it is iterated
+
+        @functools.wraps(method)
+        def generator(self: Catalog, *args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+            try:
+                return (yield from method(self, *args, **kwargs))
+            except sqlite3.DatabaseError as exc:
+                damaged = damage_error(self.path, exc)
+                if damaged is None:
+                    raise
+                raise damaged from None
+
+        return generator
+
+    @functools.wraps(method)
+    def call(self: Catalog, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            damaged = damage_error(self.path, exc)
+            if damaged is None:
+                raise
+            raise damaged from None
+
+    return call
+
+
+def _guard(cls: type) -> None:
+    """Every public method of ``cls`` (the mixins' included) through ``_says_damage``."""
+    for name, member in inspect.getmembers(cls, inspect.isfunction):
+        if not name.startswith("_"):
+            setattr(cls, name, _says_damage(member))
+
+
+_guard(Catalog)

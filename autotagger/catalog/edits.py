@@ -42,11 +42,13 @@ class EditsMixin(CatalogBase):
             image_id = self._image_id(key)
             for path in paths:
                 tid = self._tag_id(path)
-                c.execute("DELETE FROM removed_tags WHERE image_id = ? AND tag_id = ?", (image_id, tid))
+                ids = self._twins(tid)  # the image may carry the tag under a spelling a v4 catalogue kept
+                marks = ",".join("?" * len(ids))
+                c.execute(f"DELETE FROM removed_tags WHERE image_id = ? AND tag_id IN ({marks})", (image_id, *ids))
                 cur = c.execute(
                     "UPDATE image_tags SET source = 1, conf = NULL, question_ref = NULL "
-                    "WHERE image_id = ? AND tag_id = ?",
-                    (image_id, tid),
+                    f"WHERE image_id = ? AND tag_id IN ({marks})",
+                    (image_id, *ids),
                 )
                 if cur.rowcount == 0:
                     c.execute("INSERT INTO image_tags (image_id, tag_id, source) VALUES (?, ?, 1)", (image_id, tid))
@@ -60,9 +62,13 @@ class EditsMixin(CatalogBase):
             image_id = self._image_id(key)
             for path in paths:
                 tid = self._tag_id(path)
-                cur = c.execute("DELETE FROM image_tags WHERE image_id = ? AND tag_id = ?", (image_id, tid))
-                if cur.rowcount:
-                    self._count_tags([tid], -1)
+                ids = self._twins(tid)  # every spelling of the tag goes
+                gone = c.execute(
+                    f"DELETE FROM image_tags WHERE image_id = ? AND tag_id IN ({','.join('?' * len(ids))}) "
+                    "RETURNING tag_id",
+                    (image_id, *ids),
+                ).fetchall()
+                self._count_tags([int(r[0]) for r in gone], -1)
                 c.execute("INSERT OR IGNORE INTO removed_tags (image_id, tag_id) VALUES (?, ?)", (image_id, tid))
             self._refresh_tags_text(image_id)
 

@@ -7,6 +7,11 @@ class CatalogError(Exception):
     """Anything wrong with the catalogue (missing, newer schema, network filesystem, busy, ...)."""
 
 
+class CatalogDamaged(CatalogError):
+    """The catalogue file is corrupt (SQLite says malformed, or not a database): the message names the
+    file and the backup to restore."""
+
+
 class QueryError(CatalogError):
     """A malformed search query."""
 

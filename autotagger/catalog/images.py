@@ -14,6 +14,7 @@ from autotagger.catalog._base import (
     iso_date,
     split_path,
 )
+from autotagger.catalog.query import fold_tag
 from autotagger.catalog.records import FileInfo, FolderRecord, ImageRecord
 from autotagger.catalog.schema import now_iso
 from autotagger.types import TagResult
@@ -235,15 +236,18 @@ class ImagesMixin(CatalogBase):
             self._flush(batch, now)
         row = c.execute("SELECT id, caption_source, caption FROM images WHERE path = ?", (path,)).fetchone()
         image_id = int(row[0])
+        # a person's tag by fold: a v4 catalogue may hold it under another spelling (schema.py V5), and
+        # the model's must not come beside it. A removal by id: one of a v4 catalogue's two spellings
+        # removed was a duplicate taken away, not the tag (a removal now records the first spelling).
         person = dict(
             c.execute(
-                "SELECT t.tag_id, n.path FROM image_tags t JOIN tag_names n ON n.id = t.tag_id "
+                "SELECT n.fold, n.path FROM image_tags t JOIN tag_names n ON n.id = t.tag_id "
                 "WHERE t.image_id = ? AND t.source = 1",
                 (image_id,),
             ).fetchall()
         )
         removed = {r[0] for r in c.execute("SELECT tag_id FROM removed_tags WHERE image_id = ?", (image_id,))}
-        keep = {tid: v for tid, v in model.items() if tid not in removed and tid not in person}
+        keep = {tid: v for tid, v in model.items() if tid not in removed and fold_tag(v[0]) not in person}
         tags_text = "\n".join(sorted({v[0] for v in keep.values()} | set(person.values()), key=str.lower))
         if row[1] == "person":
             caption, source = str(row[2]), "person"

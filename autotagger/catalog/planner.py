@@ -20,15 +20,23 @@ from typing import Any
 
 from autotagger.catalog._base import folder_range
 from autotagger.catalog.errors import CatalogError, QueryError
-from autotagger.catalog.query import ParsedQuery, parse_query
+from autotagger.catalog.query import ParsedQuery, fold_tag, folder_forms, parse_query
 from autotagger.catalog.vocab import VocabMixin
 
 DRIVE_LIMIT = 20_000
 RANK_WINDOW = 500
+# what SQLite says of a statement past its compiled-in limits (SQLITE_MAX_EXPR_DEPTH,
+# SQLITE_MAX_VARIABLE_NUMBER: 32,766 in most builds, 999 before 3.32)
+SQLITE_LIMITS = ("expression tree is too large", "too many sql variables", "parser stack overflow")
 
 
 def like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def in_folders(column: str, n: int) -> str:
+    """``column`` in (or below) any of ``n`` folders, each given as folder_range's three values."""
+    return " OR ".join(f"{column} = ? OR ({column} >= ? AND {column} < ?)" for _ in range(n))
 
 
 @dataclass
@@ -43,18 +51,16 @@ class Plan:
 
 class PlannerMixin(VocabMixin):
     def _tag_ids_matching(self, tag: str) -> list[int]:
-        """tag:a|b matches that path and its children; tag:b matches b at any level."""
+        """tag:a|b matches that path and its children; tag:b matches b at any level; in any case
+        (tag_names.fold, see schema.py V5_TAG_FOLD), every spelling a v4 catalogue kept included."""
         c = self._conn
-        if "|" in tag:
+        key = fold_tag(tag)
+        if "|" in tag:  # the path, then its children: from "a|b|" up to "a|b}" ("}" sorts right after "|")
             rows = c.execute(
-                "SELECT id FROM tag_names WHERE path = ? OR substr(path, 1, ?) = ? COLLATE NOCASE",
-                (tag, len(tag) + 1, tag + "|"),
+                "SELECT id FROM tag_names WHERE fold = ? OR (fold >= ? AND fold < ?)", (key, key + "|", key + "}")
             )
         else:
-            rows = c.execute(
-                "SELECT id FROM tag_names WHERE '|' || path || '|' LIKE ? ESCAPE '\\'",
-                (f"%|{like_escape(tag)}|%",),
-            )
+            rows = c.execute("SELECT id FROM tag_names WHERE instr('|' || fold || '|', ?) > 0", (f"|{key}|",))
         return [int(r[0]) for r in rows]
 
     def _drive_limit(self) -> int:
@@ -94,14 +100,13 @@ class PlannerMixin(VocabMixin):
                 plan.params.extend(ids)
         for folders, neg in ((q.folders, False), (q.not_folders, True)):
             for folder in folders:
-                base, lo, hi = folder_range(folder)
-                cond = "(i.folder = ? OR (i.folder >= ? AND i.folder < ?))"
+                forms = folder_forms(folder)
+                ranges = tuple(value for form in forms for value in folder_range(form))
+                cond = f"({in_folders('i.folder', len(forms))})"
                 plan.where.append(f"NOT {cond}" if neg else cond)
-                plan.params.extend((base, lo, hi))
+                plan.params.extend(ranges)
                 if not neg:
-                    drivers.append(
-                        ("SELECT id FROM images WHERE folder = ? OR (folder >= ? AND folder < ?)", (base, lo, hi))
-                    )
+                    drivers.append((f"SELECT id FROM images WHERE {in_folders('folder', len(forms))}", ranges))
         for cameras, neg in ((q.cameras, False), (q.not_cameras, True)):
             for camera in cameras:
                 cond = "i.camera LIKE ? ESCAPE '\\'"
@@ -194,4 +199,6 @@ class PlannerMixin(VocabMixin):
             text = str(exc).lower()
             if "fts5" in text:
                 raise QueryError(f"cannot search for {query!r}: {exc}") from None
+            if any(limit in text for limit in SQLITE_LIMITS):  # below MAX_TERMS: tags matching thousands of tags
+                raise QueryError(f"query too long for SQLite ({exc}): use fewer or narrower terms") from None
             raise CatalogError(f"search failed: {exc}") from None

@@ -9,6 +9,7 @@ User text only ever reaches FTS5 inside a double-quoted string with quotes doubl
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -21,6 +22,10 @@ _KEY_RE = re.compile(r"([A-Za-z]+):")
 _DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _WORD_CHAR = re.compile(r"\w")
 _PLAIN = re.compile(r"[A-Za-z0-9]+")  # one unicode61 token whatever the options: safe to expand
+# More terms than this is no search a person types; each filter term is one more condition per row
+# read (a hundred -tag: terms already take seconds at a million images), and SQLite refuses an
+# expression deeper than 1,000 ("Expression tree is too large").
+MAX_TERMS = 100
 
 
 @dataclass
@@ -78,9 +83,25 @@ def normalise_tag(text: str) -> str:
     return "|".join(p.strip() for p in text.split("|") if p.strip())
 
 
+def fold_tag(path: str) -> str:
+    """The key two spellings of one tag share (tag_names.fold): Unicode case folded, NFC on both
+    sides, so that "Église", "ÉGLISE" and "église" typed decomposed (e + U+0301, as macOS does) are
+    one tag (SQLite's NOCASE folds ASCII letters only)."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", path).casefold())
+
+
 def normalise_folder(text: str) -> str:
-    text = text.strip()
-    return text.rstrip("/") or ("/" if text.startswith("/") else "")
+    """``folder:`` as the catalogue stores folders: absolute (relative to the current folder, ``~``
+    expanded), ``.``/``..`` and trailing slashes gone. Symlinks are kept: see ``folder_forms``."""
+    return os.path.abspath(os.path.expanduser(text.strip()))
+
+
+def folder_forms(folder: str) -> tuple[str, ...]:
+    """The forms of a normalised folder to match: as given, and with its symlinks resolved. The
+    watcher stores paths as it was given them (abspath, not realpath), so a photo reached through a
+    symlinked folder is stored under either form; a path typed through a link finds the other."""
+    real = os.path.realpath(folder)
+    return (folder,) if real == folder else (folder, real)
 
 
 def _parse_date(key: str, text: str) -> str:
@@ -146,6 +167,8 @@ def parse_query(query: str) -> ParsedQuery:
         raise QueryError("query contains a NUL character")
     q = ParsedQuery()
     every = tokenize(query)
+    if len(every) > MAX_TERMS:
+        raise QueryError(f"query too long: {len(every)} terms, the most is {MAX_TERMS}")
     for neg, key, value, _ in every:
         if key is None and _is_symbol(value):
             (q.not_symbols if neg else q.symbols).append(value)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autotagger.catalog.errors import CatalogError
+from autotagger.catalog.query import fold_tag
 
 
 @dataclass(frozen=True)
@@ -155,11 +156,26 @@ V4_RETRY_AT = """
 ALTER TABLE jobs ADD COLUMN not_before REAL;
 """
 
+# Tags are one tag whatever their case, in any script: tag_names.path is UNIQUE COLLATE NOCASE, which
+# folds ASCII letters only ("Église" and "église" were two tags, and tag:église missed Église).
+# fold = tag_fold(path) (query.fold_tag: casefold, NFC) is what tags are looked up and matched by.
+# A v4 catalogue may already hold two spellings of one tag: both rows stay, so that no image loses
+# or changes a tag; the later ones are twins (twin = their own id; 0 for the first spelling), which
+# searches match like the first and new tags never reuse. UNIQUE (fold, twin): one first spelling.
+V5_TAG_FOLD = """
+ALTER TABLE tag_names ADD COLUMN fold TEXT NOT NULL DEFAULT '';
+ALTER TABLE tag_names ADD COLUMN twin INTEGER NOT NULL DEFAULT 0;
+UPDATE tag_names SET fold = tag_fold(path);
+UPDATE tag_names SET twin = id WHERE id NOT IN (SELECT min(id) FROM tag_names GROUP BY fold);
+CREATE UNIQUE INDEX tag_names_fold ON tag_names (fold, twin);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables", V1_CORE),
     Migration(2, "full-text index over caption, tags, name and folder", V2_FTS),
     Migration(3, "vocabulary snapshot for fast short prefixes", V3_VOCAB),
     Migration(4, "failed jobs wait before they are tried again", V4_RETRY_AT),
+    Migration(5, "tags match and stay one tag whatever their case, beyond ASCII", V5_TAG_FOLD),
 )
 LATEST = MIGRATIONS[-1].version
 
@@ -237,6 +253,7 @@ def migrate(
         )
     if current == latest:
         return None
+    conn.create_function("tag_fold", 1, fold_tag, deterministic=True)  # for V5_TAG_FOLD
     backup = backup_file(conn, path, current) if current > 0 else None
     for migration in migrations:
         if migration.version > current:

@@ -101,8 +101,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def last_resort_message(exc: BaseException) -> str:
     """One line for an error no command turned into a message: a bad setting is said as the setting
-    says it; a file error names the file and the reason, not Python's class; else the class helps."""
-    if type(exc).__name__ == "ConfigError":
+    says it, and so is a catalogue's (it names the file); a file error names the file and the reason,
+    not Python's class; else the class helps."""
+    if type(exc).__name__ == "ConfigError" or any(c.__name__ == "CatalogError" for c in type(exc).__mro__):
         return " ".join(str(exc).split())
     if isinstance(exc, OSError) and exc.strerror:
         reason = exc.strerror[:1].lower() + exc.strerror[1:]  # "No such file" -> "no such file"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import os
 import sys
@@ -57,6 +58,11 @@ def records(cat: Any, query: str) -> Iterator[Any]:
 
 
 def write(out: IO[str], fmt: str, recs: Iterator[Any]) -> int:
+    """Write every record; nothing at all when the first cannot be read (a damaged catalogue): a
+    script must not take a CSV header or a "[" followed by an error for an export."""
+    first = next(recs, None)
+    if first is not None:
+        recs = itertools.chain((first,), recs)
     n = 0
     if fmt == "csv":
         w = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 from autotagger.types import Answer, Tag, TagResult
 
 
@@ -21,3 +24,18 @@ def result(
         question_set_version="1",
         error=error,
     )
+
+
+def damage(path: Path, *tables: str) -> None:
+    """Overwrite the first page of each of ``tables`` with garbage, as a bad sector or a file half
+    copied does: the catalogue still opens, and the first statement that reads the page fails."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    pages = [int(conn.execute("SELECT rootpage FROM sqlite_schema WHERE name = ?", (t,)).fetchone()[0])
+             for t in tables]
+    size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+    conn.close()
+    with open(path, "r+b") as f:
+        for page in pages:
+            f.seek((page - 1) * size)
+            f.write(b"\xa5" * size)

@@ -110,3 +110,72 @@ def test_catalogue_on_network_fs_refused(tmp_path: Path, monkeypatch: pytest.Mon
     with pytest.raises(CatalogError, match="network filesystem"):
         Catalog(tmp_path / "catalog.sqlite3")
     assert not (tmp_path / "catalog.sqlite3").exists()
+
+
+def build_v4_with_two_spellings(path: Path) -> None:
+    """A v4 catalogue holding one tag under three spellings, as NOCASE (ASCII only) let it: Église on
+    /old/a.jpg (the model's), église on /old/b.jpg (a person's), both on /old/c.jpg, and on /old/d.jpg
+    Église kept where a person took the duplicate église away."""
+    from autotagger.catalog.schema import migrate
+
+    build_v1(path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    for i, name in enumerate("abcd", start=2):
+        conn.execute(
+            "INSERT INTO images (id, path, folder, name, status, caption, caption_source, updated_at) "
+            f"VALUES ({i}, '/old/{name}.jpg', '/old', '{name}.jpg', 'tagged', 'a church', 'model', 'x')"
+        )
+    conn.execute("INSERT INTO tag_names (id, path) VALUES (3, 'place|Église'), (4, 'place|église'), (5, 'ÉGLISE')")
+    conn.execute(
+        "INSERT INTO image_tags (image_id, tag_id, source, conf) VALUES "
+        "(2, 3, 0, 8000), (3, 4, 1, NULL), (4, 3, 0, 7000), (4, 4, 0, 6000), (5, 3, 0, 5000)"
+    )
+    conn.execute("INSERT INTO removed_tags (image_id, tag_id) VALUES (5, 4)")
+    conn.execute("COMMIT")
+    migrate(conn, path, MIGRATIONS[:4])  # tags_text, counts and the index built from those rows
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
+    conn.close()
+
+
+def test_v4_with_two_spellings_of_a_tag_keeps_every_tag_and_matches_them_all(tmp_path: Path) -> None:
+    from tests.catalog.helpers import result
+
+    path = tmp_path / "catalog.sqlite3"
+    build_v4_with_two_spellings(path)
+    with Catalog(path) as cat:
+        assert cat.schema_version == LATEST and LATEST >= 5
+        assert cat.backup_path is not None and ".v4-backup-" in cat.backup_path.name
+        before = {p: cat.get_image(p).tag_paths for p in ("/old/a.jpg", "/old/b.jpg", "/old/c.jpg", "/old/d.jpg")}
+        assert before == {  # no image lost or changed a tag
+            "/old/a.jpg": ("place|Église",), "/old/b.jpg": ("place|église",),
+            "/old/c.jpg": ("place|Église", "place|église"), "/old/d.jpg": ("place|Église",),
+        }
+        for query in ("tag:église", "tag:Église", "tag:ÉGLISE", "tag:place|église", "tag:PLACE|Église"):
+            assert cat.count(query) == 4, query
+        assert cat.count("tag:Église -tag:place") == 0
+        assert cat.count("tag:ÉGLISE -tag:place|église") == 0
+        assert cat.integrity_check() == []
+        # new tags take the first spelling, and never a third row
+        cat.record_result(result("/new/e.jpg", tags=("place|ÉGLISE",)))
+        assert cat.get_image("/new/e.jpg").tag_paths == ("place|Église",)
+        # the model's tag does not come beside a person's other spelling of it
+        cat.record_result(result("/old/b.jpg", tags=("place|Église", "weather|fog")))
+        assert cat.get_image("/old/b.jpg").tag_paths == ("place|église", "weather|fog")
+        # a duplicate spelling a person took away did not take the tag with it
+        cat.record_result(result("/old/d.jpg", tags=("place|Église",)))
+        assert cat.get_image("/old/d.jpg").tag_paths == ("place|Église",)
+        # an edit changes every spelling an image carries
+        cat.add_tags("/old/c.jpg", ["place|église"])
+        assert {(t.path, t.source) for t in cat.get_image("/old/c.jpg").tags} == {
+            ("place|Église", "person"), ("place|église", "person")
+        }
+        cat.remove_tags("/old/c.jpg", ["PLACE|ÉGLISE"])
+        assert cat.get_image("/old/c.jpg").tag_paths == ()
+        cat.record_result(result("/old/c.jpg", tags=("place|église",)))  # removed: not brought back
+        assert cat.get_image("/old/c.jpg").tag_paths == ()
+        assert dict(cat.tag_counts())["place|Église"] == 3  # a, d, e
+        assert cat.count("tag:église") == 4  # a, b, d, e
+    backup = sqlite3.connect(cat.backup_path)
+    assert backup.execute("PRAGMA user_version").fetchone()[0] == 4
+    backup.close()

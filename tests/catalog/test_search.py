@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from autotagger.catalog import Catalog, QueryError
-from autotagger.catalog.query import parse_query
+from autotagger.catalog.query import MAX_TERMS, parse_query
 from tests.catalog.helpers import result
 
 IMAGES = [
@@ -230,3 +230,25 @@ def test_a_symbol_is_found_in_names_captions_and_tags(cat: Catalog) -> None:
     assert names(cat, "folder:/p/sym -☕") == {"dog.jpg"}
     assert names(cat, "🦄") == set()
     assert cat.count("☕ cup") == 1
+
+
+@pytest.mark.parametrize("term", ["camera:canon", "-camera:x", "tag:dog", "-tag:dog", "dog", "-dog", "folder:/photos", "☕"])
+def test_a_query_of_thousands_of_terms_is_a_query_error(cat: Catalog, term: str) -> None:
+    """Not SQLite's "Expression tree is too large" (or minutes of work) but a usage error."""
+    query = " ".join([term] * 3000)
+    for call in (cat.search, cat.count):
+        with pytest.raises(QueryError, match=f"^query too long: 3000 terms, the most is {MAX_TERMS}$"):
+            call(query)
+    cat.search(" ".join([term] * MAX_TERMS))  # the most is still a search
+
+
+def test_a_query_past_sqlites_limits_is_a_query_error(tmp_path: Path) -> None:
+    """Fewer terms than the most, but a tag: matching more tags than this SQLite takes variables."""
+    import sqlite3
+
+    with Catalog(tmp_path / "c.sqlite3") as cat:
+        cat.record_result(result("/p/a.jpg", tags=tuple(f"a|x{i}" for i in range(30))))
+        cat._conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 20)  # a build with a small limit
+        assert cat.count("tag:a|x3") == 1
+        with pytest.raises(QueryError, match=r"^query too long for SQLite"):
+            cat.count("tag:a")
