@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import re
@@ -14,11 +13,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from autotagger.catalog.errors import CatalogDamaged, CatalogError
+from autotagger.catalog.errors import CatalogError, damage_error
 from autotagger.catalog.fscheck import network_filesystem
 from autotagger.catalog.query import fold_tag
 from autotagger.catalog.records import ImageRecord, TagRecord
 from autotagger.catalog.schema import LATEST, migrate, schema_version
+from autotagger.catalog.upgrade import upgrade_for_reader
 from autotagger.types import Answer
 
 BUSY_TIMEOUT_MS = 30_000
@@ -48,41 +48,6 @@ def _refused(exc: BaseException) -> bool:
     """SQLite refusing a write (read-only, busy, full, I/O, corrupt), not a bug in our SQL (Integrity-,
     ProgrammingError): the first become CatalogError, the others stay as they are."""
     return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
-
-
-def damage_error(path: Path, exc: BaseException) -> CatalogDamaged | None:
-    """The one line for a corrupt catalogue (a damaged page is met by whatever statement reads it,
-    long after the file opened), naming the file and its newest backup; None for any other error."""
-    if not isinstance(exc, sqlite3.DatabaseError):
-        return None
-    name = getattr(exc, "sqlite_errorname", "")  # Python 3.11+; before, the message tells
-    text = " ".join(str(exc).split())
-    if name:
-        corrupt, notadb = name.startswith("SQLITE_CORRUPT"), name.startswith("SQLITE_NOTADB")
-    else:
-        corrupt, notadb = "disk image is malformed" in text, "file is not a database" in text
-    if not (corrupt or notadb):
-        return None
-    where = os.path.abspath(path)
-    backups: list[Path] = []
-    with suppress(OSError):
-        backups = [
-            p for p in Path(where).parent.glob(f"{glob.escape(path.name)}.v*-backup-*")
-            if p.is_file() and not p.name.endswith(("-journal", "-wal", "-shm"))
-        ]
-    backup = f" ({max(backups, key=_mtime).name} beside it)" if backups else ""
-    if notadb:  # the header: also a file that never was a catalogue (--catalog given a photo)
-        what = f"cannot open catalogue {where}: it is damaged or not a catalogue"
-    else:
-        what = f"catalogue {where} is damaged"
-    return CatalogDamaged(f"{what} ({text}); restore a backup{backup} or move it away")
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
 
 
 def folder_range(folder: str) -> tuple[str, str, str]:
@@ -162,14 +127,14 @@ class CatalogBase:
         return CatalogError(f"catalogue {self.path}: {doing}{text}")
 
     def _prepare(self) -> None:
-        c = self._conn
         try:
-            c.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            c.execute("PRAGMA foreign_keys = ON")
-            c.execute("PRAGMA temp_store = MEMORY")
-            c.execute("PRAGMA cache_size = -65536")  # 64 MiB of page cache per connection
-            version = schema_version(c)
+            version = self._pragmas()
             if self.readonly:
+                if 0 < version < LATEST:  # an older catalogue: upgraded here when it can be (upgrade.py)
+                    self.backup_path = upgrade_for_reader(self.path, version)
+                    self._conn.close()
+                    self._conn = self._connect()
+                    version = self._pragmas()
                 if version > LATEST:
                     raise CatalogError(
                         f"catalogue {self.path} has schema v{version}, newer than this autotagger knows "
@@ -181,12 +146,22 @@ class CatalogBase:
                         "open it once with a writer (autotagger tag or watch)"
                     )
                 return
+            c = self._conn
             if str(c.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower() != "wal":
                 raise CatalogError(f"catalogue {self.path}: cannot switch to WAL mode")
             c.execute("PRAGMA synchronous = NORMAL")
             self.backup_path = migrate(c, self.path)
         except sqlite3.DatabaseError as exc:
             raise damage_error(self.path, exc) or CatalogError(f"cannot open catalogue {self.path}: {exc}") from None
+
+    def _pragmas(self) -> int:
+        """The connection's settings; returns the file's schema version."""
+        c = self._conn
+        c.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        c.execute("PRAGMA foreign_keys = ON")
+        c.execute("PRAGMA temp_store = MEMORY")
+        c.execute("PRAGMA cache_size = -65536")  # 64 MiB of page cache per connection
+        return schema_version(c)
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def close(self) -> None:

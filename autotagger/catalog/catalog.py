@@ -8,8 +8,8 @@ import sqlite3
 from collections.abc import Callable, Generator
 from typing import Any
 
-from autotagger.catalog._base import damage_error
 from autotagger.catalog.edits import EditsMixin
+from autotagger.catalog.errors import damage_error
 from autotagger.catalog.images import ImagesMixin
 from autotagger.catalog.jobs import JobsMixin
 from autotagger.catalog.search import SearchMixin

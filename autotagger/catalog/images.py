@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from autotagger.catalog._base import (
     IMAGE_COLUMNS,
-    CatalogBase,
     folder_range,
     iso_date,
     split_path,
@@ -17,6 +17,7 @@ from autotagger.catalog._base import (
 from autotagger.catalog.query import fold_tag
 from autotagger.catalog.records import FileInfo, FolderRecord, ImageRecord
 from autotagger.catalog.schema import now_iso
+from autotagger.catalog.tombstones import TombstonesMixin
 from autotagger.types import TagResult
 
 RecordItem = TagResult | tuple[TagResult, FileInfo]
@@ -33,7 +34,7 @@ class Batch:
 _INSERT_TAGS = "INSERT INTO image_tags (image_id, tag_id, source, conf, question_ref) VALUES (?, ?, 0, ?, ?)"
 
 
-class ImagesMixin(CatalogBase):
+class ImagesMixin(TombstonesMixin):
     # -- folders -----------------------------------------------------------------------------------
     def add_folder(self, path: str, *, recursive: bool = True) -> None:
         with self._write() as c:
@@ -325,11 +326,15 @@ class ImagesMixin(CatalogBase):
             else:
                 c.execute(f"UPDATE jobs SET path = ? WHERE path = ? AND {active}", (new_path, old_path))
 
-    def remove_image(self, path: str) -> None:
-        """Forget ``path`` (its pending job too); a path not in the catalogue is not an error."""
+    def remove_image(self, path: str, *, remember: bool = True) -> None:
+        """Forget ``path`` (its pending job too); a path not in the catalogue is not an error. With
+        ``remember`` its record is kept as a tombstone (tombstones.py): the same pixels coming back get
+        it again, a person's edits included; ``remember=False`` forgets it for good."""
         with self._write() as c:
             row = c.execute("SELECT id FROM images WHERE path = ?", (path,)).fetchone()
             if row is not None:
+                if remember:
+                    self._bury(int(row[0]), time.time())
                 self._uncount_image(int(row[0]))
                 c.execute("DELETE FROM images WHERE id = ?", (int(row[0]),))
             c.execute("DELETE FROM jobs WHERE path = ? AND status = 'pending'", (path,))

@@ -71,6 +71,16 @@ class JobsMixin(CatalogBase):
             )
             return int(cur.rowcount)
 
+    def drop_pending_jobs(self, job_ids: Sequence[int]) -> int:
+        """Delete those of these jobs that are still pending (a claimed one is in a worker's hands and
+        finishes); returns how many went. The service drops what it queued under a folder no longer
+        watched."""
+        with self._write() as c:
+            return sum(
+                int(c.execute("DELETE FROM jobs WHERE id = ? AND status = 'pending'", (job_id,)).rowcount)
+                for job_id in job_ids
+            )
+
     def pending_count(self) -> int:
         return int(self._conn.execute("SELECT count(*) FROM jobs WHERE status = 'pending'").fetchone()[0])
 

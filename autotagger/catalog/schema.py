@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autotagger.catalog.errors import CatalogError
+from autotagger.catalog.errors import CatalogError, damaged
 from autotagger.catalog.query import fold_tag
 
 
@@ -170,12 +170,29 @@ UPDATE tag_names SET twin = id WHERE id NOT IN (SELECT min(id) FROM tag_names GR
 CREATE UNIQUE INDEX tag_names_fold ON tag_names (fold, twin);
 """
 
+# What the catalogue knew of a photo it forgot (the watcher or a scan found it gone from the watched
+# folders), kept by content hash, so that the photo coming back (moved out and back, or copied back in)
+# gets its record again, a person's edits and removed tags with it, without the model. ``record`` is
+# JSON (tombstones.py): the images row's fields, tags and removed tags by name, texts by value, so no
+# other row is referenced and the tag counts never see them. ``id`` grows with each: the newest are kept.
+V6_TOMBSTONES = """
+CREATE TABLE tombstones (
+    id INTEGER PRIMARY KEY,
+    content_hash TEXT NOT NULL UNIQUE,
+    path TEXT NOT NULL,
+    forgotten_at REAL NOT NULL,  -- Unix time
+    record TEXT NOT NULL
+);
+CREATE INDEX tombstones_age ON tombstones (forgotten_at);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables", V1_CORE),
     Migration(2, "full-text index over caption, tags, name and folder", V2_FTS),
     Migration(3, "vocabulary snapshot for fast short prefixes", V3_VOCAB),
     Migration(4, "failed jobs wait before they are tried again", V4_RETRY_AT),
     Migration(5, "tags match and stay one tag whatever their case, beyond ASCII", V5_TAG_FOLD),
+    Migration(6, "forgotten photos' records kept by content hash, to come back with the photo", V6_TOMBSTONES),
 )
 LATEST = MIGRATIONS[-1].version
 
@@ -201,6 +218,13 @@ def split_statements(script: str) -> list[str]:
 
 def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def quick_check(conn: sqlite3.Connection) -> list[str]:
+    """SQLite's quick_check (pages, records, no index-to-table cross check: about as fast as reading
+    the file once); the problems found, [] when all is well. A damaged page SQLite cannot even walk
+    raises sqlite3.DatabaseError instead (the caller turns it into CatalogDamaged)."""
+    return [" ".join(str(r[0]).split()) for r in conn.execute("PRAGMA quick_check") if r[0] != "ok"]
 
 
 def backup_file(conn: sqlite3.Connection, path: Path, version: int) -> Path:
@@ -243,7 +267,9 @@ def apply_migration(conn: sqlite3.Connection, migration: Migration) -> bool:
 def migrate(
     conn: sqlite3.Connection, path: Path, migrations: tuple[Migration, ...] = MIGRATIONS
 ) -> Path | None:
-    """Bring the schema up to the last migration; returns the backup made (None when none was needed)."""
+    """Bring the schema up to the last migration; returns the backup made (None when none was needed).
+    An existing catalogue is checked first (quick_check): a damaged one is refused with CatalogDamaged,
+    before its backup could take the place of the good backups beside it."""
     latest = migrations[-1].version
     current = schema_version(conn)
     if current > latest:
@@ -254,7 +280,13 @@ def migrate(
     if current == latest:
         return None
     conn.create_function("tag_fold", 1, fold_tag, deterministic=True)  # for V5_TAG_FOLD
-    backup = backup_file(conn, path, current) if current > 0 else None
+    backup = None
+    if current > 0:
+        problems = quick_check(conn)
+        if problems:  # a backup of the damage would be the newest backup, the one we tell people to restore
+            more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
+            raise damaged(path, f"quick_check: {problems[0]}{more}; not upgraded to v{latest}")
+        backup = backup_file(conn, path, current)
     for migration in migrations:
         if migration.version > current:
             apply_migration(conn, migration)

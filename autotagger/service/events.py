@@ -46,6 +46,16 @@ class FileMoved:
 
 
 @dataclass(frozen=True)
+class FileRestored:
+    """A photo the catalogue had forgotten (gone from the watched folders) is back at ``path``: its
+    record (the model's result, a person's edits) came back with it, no model ran. ``old`` is where it
+    was when it was forgotten (may be ``path`` itself)."""
+
+    path: str
+    old: str
+
+
+@dataclass(frozen=True)
 class Notice:
     level: str  # "info" | "warning" | "error"
     message: str  # one line
@@ -56,4 +66,4 @@ class StateChanged:
     state: ServiceState
 
 
-Event = FileTagged | FileFailed | FileMoved | Notice | StateChanged
+Event = FileTagged | FileFailed | FileMoved | FileRestored | Notice | StateChanged

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autotagger.service.events import Event, FileMoved, Notice
+from autotagger.service.events import Event, FileMoved, FileRestored, Notice
 from autotagger.service.results import result_from_record
 from autotagger.watch.hashing import content_hash
 from autotagger.watch.reconcile import TAGGED, KnownFile, plan_reconcile, same_stat, under
@@ -23,6 +23,7 @@ from autotagger.watch.settle import FileStat
 class ReconcileSummary:
     queued: int = 0
     moved: int = 0
+    restored: int = 0  # forgotten photos back (tombstones): their records came back, no model run
     deleted: int = 0
     touched: int = 0
     errors: list[str] = field(default_factory=list)
@@ -69,7 +70,7 @@ class Ingestor:
         self._said: set[str] = set()  # the last scan's problems: each is said once while it lasts
 
     def consider(self, path: str, st: FileStat, reason: str = "new") -> str:
-        """A settled file. Returns what happened: unchanged | touched | moved | queued | error."""
+        """A settled file. Returns what happened: unchanged | touched | moved | restored | queued | error."""
         rec = self.cat.get_image(path)
         if rec is not None and same_stat(known_of(rec), st):
             if rec.status not in (TAGGED, "failed"):
@@ -85,6 +86,8 @@ class Ingestor:
             return "touched"
         if rec is None and self._try_move(path, h, st):
             return "moved"
+        if rec is None and self._try_restore(path, h, st):
+            return "restored"
         self.cat.upsert_file(path, size=st.size, mtime=st.mtime, content_hash=h)
         self.cat.enqueue(path, reason=reason if rec is None else "changed")
         return "queued"
@@ -97,6 +100,22 @@ class Ingestor:
                 self.move(old.path, path, h, st)
                 return True
         return False
+
+    def _try_restore(self, path: str, h: str, st: FileStat) -> bool:
+        """A photo the catalogue forgot (moved out of the watched folders, now back): its record comes
+        back from its tombstone, a person's caption, tags and removed tags with it, and the model does
+        not run (it would tag from scratch, and write a tag the person removed into the file again).
+        A record that was never tagged (only a person's edits) comes back queued."""
+        back = self.cat.restore_forgotten(h, path, size=st.size, mtime=st.mtime)
+        if back is None:
+            return False
+        rec, old = back
+        if old != path and not os.path.lexists(old):
+            self._move_sidecar(old, path)
+        self.emit(FileRestored(path, old))
+        if rec.status != TAGGED:
+            self.cat.enqueue(path, reason="new")
+        return True
 
     def restat(self, rec: Any, path: str, st: FileStat, h: str) -> None:
         """New stat, same content, still tagged (upsert_file would mark it pending)."""
@@ -179,8 +198,11 @@ class Ingestor:
                 self.restat(rec, path, disk.files[path], h)
                 out.touched += 1
         for path in plan.new + plan.changed:
-            if self.consider(path, disk.files[path], reason="scan") == "queued":
+            done = self.consider(path, disk.files[path], reason="scan")
+            if done == "queued":
                 out.queued += 1
+            elif done == "restored":
+                out.restored += 1
         for path, k in known.items():  # known, unchanged, never tagged: make sure a job exists
             if k.status == "pending" and path in disk.files and same_stat(k, disk.files[path]):
                 self.cat.enqueue(path, reason="resume")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from autotagger.catalog.schema import MIGRATIONS, migrate, split_statements
 from autotagger.types import Answer, Tag, TagResult
 
 
@@ -39,3 +40,36 @@ def damage(path: Path, *tables: str) -> None:
         for page in pages:
             f.seek((page - 1) * size)
             f.write(b"\xa5" * size)
+
+
+def build_v1(path: Path) -> None:
+    """A real version-1 catalogue, as the first release wrote it, with one tagged image in it."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("BEGIN")
+    for statement in split_statements(MIGRATIONS[0].sql):
+        conn.execute(statement)
+    conn.execute("INSERT INTO schema_migrations VALUES (1, 'core tables', '2024-01-01T00:00:00Z')")
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute(
+        "INSERT INTO images (id, path, folder, name, status, caption, caption_source, updated_at) "
+        "VALUES (1, '/old/lighthouse.jpg', '/old', 'lighthouse.jpg', 'tagged', 'a lighthouse on a cliff', 'person', 'x')"
+    )
+    conn.execute("INSERT INTO tag_names (id, path) VALUES (1, 'place|coast'), (2, 'weather|fog')")
+    conn.execute("INSERT INTO image_tags (image_id, tag_id, source, conf) VALUES (1, 1, 0, 9000), (1, 2, 1, NULL)")
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def build_old(path: Path, version: int) -> None:
+    """The catalogue of ``build_v1`` as a release of schema ``version`` left it (its index, counts and
+    snapshot built from those rows by the migrations of the time)."""
+    build_v1(path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        migrate(conn, path, MIGRATIONS[:version])
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == version
+    finally:
+        conn.close()
+    for backup in path.parent.glob(f"{path.name}.v*-backup-*"):  # made by migrate: not part of the fixture
+        backup.unlink()

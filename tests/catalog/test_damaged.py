@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from autotagger.catalog import Catalog, CatalogDamaged
-from autotagger.catalog._base import damage_error
+from autotagger.catalog.errors import damage_error
 from tests.catalog.helpers import damage, result
 
 CALLS: dict[str, Callable[[Catalog], Any]] = {

@@ -1,31 +1,22 @@
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from autotagger.catalog import Catalog, CatalogError, filesystem_type, is_network_fs, network_filesystem
-from autotagger.catalog.schema import LATEST, MIGRATIONS, split_statements
-
-
-def build_v1(path: Path) -> None:
-    """A real version-1 catalogue, as the first release wrote it, with one tagged image in it."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("BEGIN")
-    for statement in split_statements(MIGRATIONS[0].sql):
-        conn.execute(statement)
-    conn.execute("INSERT INTO schema_migrations VALUES (1, 'core tables', '2024-01-01T00:00:00Z')")
-    conn.execute("PRAGMA user_version = 1")
-    conn.execute(
-        "INSERT INTO images (id, path, folder, name, status, caption, caption_source, updated_at) "
-        "VALUES (1, '/old/lighthouse.jpg', '/old', 'lighthouse.jpg', 'tagged', 'a lighthouse on a cliff', 'person', 'x')"
-    )
-    conn.execute("INSERT INTO tag_names (id, path) VALUES (1, 'place|coast'), (2, 'weather|fog')")
-    conn.execute("INSERT INTO image_tags (image_id, tag_id, source, conf) VALUES (1, 1, 0, 9000), (1, 2, 1, NULL)")
-    conn.execute("COMMIT")
-    conn.close()
+from autotagger.catalog import (
+    Catalog,
+    CatalogDamaged,
+    CatalogError,
+    WriterLock,
+    filesystem_type,
+    is_network_fs,
+    network_filesystem,
+)
+from autotagger.catalog.schema import LATEST, MIGRATIONS
+from tests.catalog.helpers import build_old, build_v1, damage, result
 
 
 def test_v1_opens_upgraded_with_backup_and_search(tmp_path: Path) -> None:
@@ -50,11 +41,121 @@ def test_v1_opens_upgraded_with_backup_and_search(tmp_path: Path) -> None:
         assert again.backup_path is None
 
 
-def test_older_catalogue_refused_readonly(tmp_path: Path) -> None:
+def backups(path: Path) -> list[Path]:
+    return sorted(path.parent.glob(f"{path.name}.v*-backup-*"))
+
+
+def test_older_catalogue_is_upgraded_by_a_reader(tmp_path: Path) -> None:
+    """search, status, tags, export and the window's readers open an older catalogue as a writer would:
+    upgraded, backup first, then read-only as always (it said "needs an upgrade", once per user)."""
     path = tmp_path / "catalog.sqlite3"
-    build_v1(path)
-    with pytest.raises(CatalogError, match="needs an upgrade"):
+    build_old(path, 4)
+    with Catalog(path, readonly=True) as cat:
+        assert cat.schema_version == LATEST
+        assert cat.backup_path is not None and ".v4-backup-" in cat.backup_path.name
+        assert backups(path) == [cat.backup_path]
+        assert [h.path for h in cat.search("lighthouse fog")] == ["/old/lighthouse.jpg"]
+        with pytest.raises(CatalogError, match="read-only"):
+            cat.record_result(result("/new/a.jpg"))  # still a reader
+    with Catalog(path, readonly=True) as again:  # current now: no second upgrade, no second backup
+        assert again.backup_path is None and len(backups(path)) == 1
+    backup = sqlite3.connect(backups(path)[0])
+    assert backup.execute("PRAGMA user_version").fetchone()[0] == 4
+    backup.close()
+
+
+def test_a_reader_does_not_upgrade_a_catalogue_an_older_writer_holds(tmp_path: Path) -> None:
+    """An older autotagger still running (the writer lock held): the reader says so in one line and
+    changes nothing; once it stops, the reader upgrades."""
+    path = tmp_path / "catalog.sqlite3"
+    build_old(path, 4)
+    with WriterLock(path), pytest.raises(CatalogError) as info:
         Catalog(path, readonly=True)
+    assert str(info.value) == (
+        f"catalogue {path} has schema v4 and needs an upgrade to v{LATEST}, which cannot be made now: "
+        f"process {os.getpid()} is writing to it (an older autotagger?); stop it, then run this again"
+    )
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 4 and backups(path) == []
+    conn.close()
+    with Catalog(path, readonly=True) as cat:
+        assert cat.schema_version == LATEST
+
+
+def test_a_reader_does_not_upgrade_a_catalogue_it_cannot_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "catalog.sqlite3"
+    build_old(path, 4)
+    path.chmod(0o444)
+    real = os.access  # root writes to a 0444 file all the same: say no as the kernel would to a user
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: os.fspath(p) != str(path) and real(p, mode, **kw))
+    with pytest.raises(CatalogError) as info:
+        Catalog(path, readonly=True)
+    monkeypatch.undo()
+    assert str(info.value) == (
+        f"catalogue {path} has schema v4 and needs an upgrade to v{LATEST}, which cannot be made now: "
+        f"{path} is read-only; open it once with autotagger tag or watch where it can be written"
+    )
+    assert backups(path) == []
+
+
+def test_v5_gets_tombstones_and_keeps_its_images(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.sqlite3"
+    build_old(path, 5)
+    with Catalog(path) as cat:
+        assert cat.schema_version == LATEST and LATEST >= 6
+        assert cat.backup_path is not None and ".v5-backup-" in cat.backup_path.name
+        columns = [r[1] for r in cat._conn.execute("PRAGMA table_info(tombstones)")]
+        assert columns == ["id", "content_hash", "path", "forgotten_at", "record"]
+        assert cat._conn.execute("SELECT count(*) FROM tombstones").fetchone()[0] == 0
+        assert cat.get_image("/old/lighthouse.jpg").tag_paths == ("place|coast", "weather|fog")
+        assert cat.status().images == 1 and cat.integrity_check() == []
+
+
+@pytest.mark.parametrize("readonly", [False, True])
+def test_a_damaged_catalogue_is_not_upgraded_nor_backed_up(tmp_path: Path, readonly: bool) -> None:
+    """quick_check before the backup: a backup of the damage would be the newest backup beside it, the
+    one the damage message sends people to."""
+    path = tmp_path / "catalog.sqlite3"
+    build_old(path, 4)
+    good = path.with_name(path.name + ".v3-backup-20240101T000000")
+    good.write_bytes(path.read_bytes())
+    damage(path, "image_tags")
+    with pytest.raises(CatalogDamaged) as info:
+        Catalog(path, readonly=readonly)
+    text = str(info.value)
+    assert "\n" not in text and text.startswith(f"catalogue {path} is damaged (")
+    assert text.endswith(f"restore a backup ({good.name} beside it) or move it away")
+    assert backups(path) == [good]
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
+    conn.close()
+
+
+def test_quick_check_finds_damage_that_opens_and_reads(tmp_path: Path) -> None:
+    """Damage that opens and reads, which only a check sees before the backup: a row breaking its table's
+    rules, as a bad copy or a tool writing round SQLite leaves."""
+    from autotagger.catalog.schema import quick_check
+
+    path = tmp_path / "catalog.sqlite3"
+    build_old(path, 5)
+    conn = sqlite3.connect(path)
+    assert quick_check(conn) == []
+    conn.execute("PRAGMA ignore_check_constraints = ON")
+    conn.execute("UPDATE images SET status = 'lost'")
+    conn.commit()
+    conn.close()
+    conn = sqlite3.connect(path)
+    assert quick_check(conn) == ["CHECK constraint failed in images"]
+    conn.close()
+    with pytest.raises(CatalogDamaged) as info:
+        Catalog(path)
+    assert str(info.value) == (
+        f"catalogue {path} is damaged (quick_check: CHECK constraint failed in images; not upgraded to "
+        f"v{LATEST}); restore a backup or move it away"
+    )
+    assert backups(path) == []
 
 
 def test_failed_migration_rolls_back_whole(tmp_path: Path) -> None:
