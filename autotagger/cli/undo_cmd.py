@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,28 +59,61 @@ def _expand(paths: list[str], recursive: bool) -> tuple[list[Path], list[str]]:
 NOTHING_FOUND = "nothing written by autotagger found"
 
 
-def _undo(path: Path, sidecar_name: str) -> Any:
-    """Undo with the sidecar name in use; a sidecar under the other name (the setting changed since
-    the photo was tagged) is undone as well."""
-    import dataclasses
+@dataclass
+class Undone:
+    """One photo's undo under both sidecar names: what was removed (merged), and what failed."""
 
-    from autotagger.metadata import undo_metadata
+    outcome: Any = None  # metadata.WriteOutcome, None when every try failed
+    errors: list[str] = field(default_factory=list)  # one line each
+    sidecars: list[str] = field(default_factory=list)  # those our tags were removed from
+    notes: list[str] = field(default_factory=list)  # what each try that went through did to its sidecar
+
+
+def _undo(path: Path, sidecar_name: str) -> Undone:
+    """Undo with the sidecar name in use, then with the other name when a sidecar has it (the setting
+    changed since the photo was tagged, or a DAM wrote one). Each is tried whatever the other did: a
+    first that fails (its folder read-only, the sidecar unreadable) must not leave our tags in the
+    second."""
+    from autotagger.metadata import MetadataError, undo_metadata
     from autotagger.metadata.model import sidecar_path
 
-    outcome = undo_metadata(path, sidecar_name=sidecar_name)
     other = "base" if sidecar_name == "ext" else "ext"
-    if outcome.sidecar or not sidecar_path(path, other).exists():
-        return outcome
-    second = undo_metadata(path, sidecar_name=other)
-    if not second.sidecar:
-        return outcome
-    warnings = tuple(w for w in (*outcome.warnings, *second.warnings) if w != NOTHING_FOUND)
-    return dataclasses.replace(outcome, sidecar=second.sidecar, warnings=tuple(dict.fromkeys(warnings)))
+    done = Undone()
+    for name in (sidecar_name, other):
+        sidecar = sidecar_path(path, name)
+        if name == other and not sidecar.exists():
+            break
+        try:
+            outcome = undo_metadata(path, sidecar_name=name)
+        except MetadataError as exc:
+            done.errors.append(str(exc))
+            continue
+        except OSError as exc:
+            done.errors.append(f"{path}: {exc.strerror or exc}")
+            continue
+        if outcome.sidecar:
+            done.sidecars.append(outcome.sidecar)
+            done.notes.append(f"{outcome.sidecar}: autotagger's tags removed")
+        elif sidecar.exists():
+            done.notes.append(f"{sidecar}: {NOTHING_FOUND}")
+        done.outcome = outcome if done.outcome is None else _merge(done.outcome, outcome)
+    if done.errors and done.outcome is not None:  # the notes say what the try that went through found
+        kept = tuple(w for w in done.outcome.warnings if w != NOTHING_FOUND)
+        done.outcome = dataclasses.replace(done.outcome, warnings=kept)
+    done.errors = list(dict.fromkeys(done.errors))
+    return done
+
+
+def _merge(first: Any, second: Any) -> Any:
+    """Two tries' outcomes as one: "nothing found" only when neither found anything."""
+    embedded = first.embedded or second.embedded
+    warnings = tuple(dict.fromkeys((*first.warnings, *second.warnings)))
+    if embedded or first.sidecar or second.sidecar:
+        warnings = tuple(w for w in warnings if w != NOTHING_FOUND)
+    return dataclasses.replace(first, embedded=embedded, sidecar=first.sidecar or second.sidecar, warnings=warnings)
 
 
 def run(args: argparse.Namespace) -> int:
-    from autotagger.metadata import MetadataError
-
     settings = load_settings_from_args(args, sidecar_name=args.sidecar_name)
     files, errors = _expand(args.paths, args.recursive)
     for message in errors:
@@ -86,19 +121,16 @@ def run(args: argparse.Namespace) -> int:
     failed = len(errors)
     with _catalog(settings.catalog_path) as cat:
         for path in files:
-            try:
-                outcome = _undo(path, settings.sidecar_name)
-            except MetadataError as exc:
-                print_error(str(exc))
-                failed += 1
+            done = _undo(path, settings.sidecar_name)
+            for message in done.errors:
+                print_error(message)
+            failed += bool(done.errors)
+            if done.outcome is None:
                 continue
-            except OSError as exc:
-                print_error(f"{path}: {exc.strerror or exc}")
-                failed += 1
-                continue
-            if cat is not None and (outcome.embedded or outcome.sidecar):
+            removed = done.outcome.embedded or done.sidecars
+            if cat is not None and removed and not done.errors:  # none of ours is left anywhere
                 cat.forget_model_results(os.path.abspath(path))  # search forgets them too
-            _report(args, path, outcome)
+            _report(args, path, done)
     return EXIT_SOME_FAILED if failed else EXIT_OK
 
 
@@ -124,10 +156,15 @@ def _catalog(path: Path) -> Iterator[Any]:
         cat.close()
 
 
-def _report(args: argparse.Namespace, path: Path, outcome: Any) -> None:
+def _report(args: argparse.Namespace, path: Path, done: Undone) -> None:
+    outcome = done.outcome
     if args.json:
         emit_json({"path": outcome.path, "embedded": outcome.embedded, "sidecar": outcome.sidecar,
-                   "warnings": list(outcome.warnings)})
-    elif args.recursive is False or outcome.embedded or outcome.sidecar:
+                   "sidecars": done.sidecars, "warnings": list(outcome.warnings), "errors": done.errors})
+        return
+    if done.errors:  # one try failed, another went through: said too, the error is not all there is
+        for note in done.notes:
+            print(note)
+    if args.recursive is False or outcome.embedded or outcome.sidecar:
         for w in outcome.warnings:
             print_warning(f"{path}: {w}")

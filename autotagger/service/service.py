@@ -3,6 +3,9 @@
 One writer per catalogue (WriterLock). Threads: the watch thread (observer events, settle, reconcile,
 control file, state file), and the worker's loader and model threads. Front ends call ``subscribe``,
 ``snapshot``, ``pause``, ``resume`` and ``stop`` from any thread; ``run`` blocks until stopped.
+
+Its options are in options.py; which folders it watches (given, or the remembered list followed while
+running, and what goes when one is removed) in folders.py.
 """
 
 from __future__ import annotations
@@ -13,23 +16,17 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from autotagger.service import control
 from autotagger.service.events import Event, Notice, ServiceState, StateChanged
+from autotagger.service.folders import WatchedFolders
 from autotagger.service.ingest import Ingestor
-from autotagger.service.items import (
-    DAMAGED_SETTLED,
-    RETRY_DELAYS,
-    WorkerConfig,
-    default_loader_threads,
-    one_line,
-)
+from autotagger.service.items import WorkerConfig, one_line
+from autotagger.service.options import ServiceOptions as ServiceOptions  # where front ends import it
 from autotagger.service.worker import Worker
 from autotagger.watch.observer import FolderWatcher
-from autotagger.watch.reconcile import under
 from autotagger.watch.scan import scan
 from autotagger.watch.settle import FileStat, SettleTracker, stat_file
 
@@ -37,81 +34,6 @@ from autotagger.watch.settle import FileStat, SettleTracker, stat_file
 RESCAN_AFTER_ERROR = 60.0
 #: How many of the last warnings the state (and the state file, for front ends elsewhere) carries.
 KEEP_WARNINGS = 20
-
-
-@dataclass
-class ServiceOptions:
-    catalog_path: str
-    folders: Sequence[str] | None = None  # None: the folders remembered in the catalogue
-    recursive: bool = True  # False: no folder's sub-folders (a remembered folder can say so itself)
-    #: The folders are the remembered ones (the catalogue's, then ``extra_folders``), read again while
-    #: running: a folder added or removed in the window, the settings or `autotagger folders` is
-    #: watched, or no longer, within seconds. ``folders`` is then the list as it was at the start.
-    follow_catalog: bool = False
-    extra_folders: tuple[str, ...] = ()
-    write_mode: str = "auto"
-    sidecar_name: str = "ext"
-    keep_backup: bool = False
-    batch_size: int = 8
-    settle_seconds: float = 2.0
-    poll: bool = False
-    once: bool = False
-    reconcile_every: float = 600.0
-    check_every: float = 5.0  # vanished / returned folders, and the remembered list (follow_catalog)
-    state_every: float = 1.0
-    fill_wait: float = 0.3
-    loader_threads: int = field(default_factory=default_loader_threads)
-    max_attempts: int = 3
-    retry_delays: tuple[float, ...] = RETRY_DELAYS
-    damaged_settled: float = DAMAGED_SETTLED
-    min_size: int = 224
-
-    @classmethod
-    def from_settings(cls, settings: Any, **overrides: Any) -> ServiceOptions:
-        """The options the user's settings give (CLI `watch`/`service`, the tray), plus overrides.
-
-        Unless ``folders`` is given (`watch DIR...`), the folders are the one watched list, the same for
-        every way of running: the catalogue's folders (the window's Folders tab, Settings > Watching,
-        `autotagger folders`) and then the settings' extra ``folders`` (the config file or
-        AUTOTAGGER_FOLDERS, for headless setups). A catalogue that cannot be opened here leaves them
-        None: the service opens it itself and says why."""
-        from autotagger.config import union_folders
-
-        folders = overrides.pop("folders", None)
-        follow = folders is None
-        if follow:
-            from autotagger.catalog import Catalog, CatalogError
-
-            path = settings.catalog_path
-            try:
-                remembered: list[str] = []
-                if os.path.exists(path):
-                    try:
-                        cat = Catalog(path, readonly=True)
-                    except CatalogError:  # an older catalogue: a writer migrates it, as the service would
-                        cat = Catalog(path)
-                    try:
-                        remembered = [f.path for f in cat.list_folders()]
-                    finally:
-                        cat.close()
-                folders = union_folders(remembered, settings.folders)
-            except CatalogError:
-                folders = None
-        values: dict[str, Any] = {
-            "catalog_path": str(settings.catalog_path),
-            "folders": folders,
-            "follow_catalog": follow,
-            "extra_folders": tuple(settings.folders) if follow else (),
-            "recursive": settings.recursive,
-            "write_mode": settings.write,
-            "sidecar_name": settings.sidecar_name,
-            "keep_backup": settings.keep_backup,
-            "batch_size": settings.batch_size,
-            "settle_seconds": settings.settle_seconds,
-            "poll": settings.poll,
-        }
-        values.update(overrides)
-        return cls(**values)
 
 
 class Service:
@@ -143,8 +65,9 @@ class Service:
             self._emit,
             own_write=lambda p, s: self._own.put((p, s)),
         )
-        self.folders: list[str] = []
-        self._flat: set[str] = set()  # of self.folders, those watched without their sub-folders
+        self.watched = WatchedFolders(
+            options.folders, recursive=options.recursive, follow=options.follow_catalog, extra=options.extra_folders
+        )
         self.watcher: FolderWatcher | None = None
         self._queue_length = 0
         self._watch_thread: threading.Thread | None = None
@@ -220,7 +143,7 @@ class Service:
                 released = cat.release_claimed()
                 if released:
                     self._emit(Notice("info", f"{released} interrupted job(s) back in the queue"))
-                self._set_folders(self._wanted_folders(cat))
+                self.watched.replace(self.watched.wanted(cat))
             finally:
                 cat.close()
             ctl = control.ControlReader(self.options.catalog_path)
@@ -249,55 +172,14 @@ class Service:
         return self.worker.failed
 
     @property
-    def _follows_catalog(self) -> bool:
-        return self.options.folders is None or self.options.follow_catalog
-
-    def _wanted_folders(self, cat: Any) -> list[tuple[str, bool]]:
-        """(folder, with its sub-folders) for each folder to watch now."""
-        opts = self.options
-        if not self._follows_catalog:
-            assert opts.folders is not None
-            return [(os.path.abspath(f), opts.recursive) for f in dict.fromkeys(opts.folders)]
-        from autotagger.config import union_folders
-
-        remembered = cat.list_folders()
-        deep = {os.path.abspath(f.path): f.recursive for f in remembered}
-        paths = union_folders([f.path for f in remembered], opts.extra_folders)
-        return [(p, opts.recursive and deep.get(p, True)) for p in paths]
-
-    def _set_folders(self, wanted: list[tuple[str, bool]]) -> tuple[list[str], list[str]]:
-        """Watch ``wanted`` from now on: (folders newly watched, folders no longer watched); a folder
-        whose sub-folders are now watched, or no longer, counts as newly watched."""
-        flat = {p for p, deep in wanted if not deep}
-        paths = [p for p, _ in wanted]
-        changed = [p for p in paths if p in self.folders and (p in flat) != (p in self._flat)]
-        added = [p for p in paths if p not in self.folders] + changed
-        removed = [p for p in self.folders if p not in paths] + changed
-        self.folders, self._flat = paths, flat
-        if self.watcher is not None:
-            for p in removed:
-                self.watcher.remove(p)
-            for p in added:
-                self.watcher.add(p, recursive=p not in flat)
-        return added, removed
+    def folders(self) -> list[str]:
+        """The folders watched now."""
+        return self.watched.paths
 
     def _follow_catalog(self, cat: Any, grew: list[bool]) -> None:
         """Pick up folders added to or removed from the remembered list; ``grew`` gets True when some
         were added (to be scanned)."""
-        added, removed = self._set_folders(self._wanted_folders(cat))
-        for p in removed:
-            if p not in added:
-                self._emit(Notice("info", f"{p}: no longer watched"))
-        for p in added:
-            self._emit(Notice("info", f"{p}: watching" + (" (without its sub-folders)" if p in self._flat else "")))
-        grew.append(bool(added))
-
-    def _deep_scan_of(self, folder: str) -> bool | None:
-        """How a folder that appeared (or moved) under the watched ones is walked: True with its
-        sub-folders, False without, None not at all (a sub-folder of a folder watched flat)."""
-        if any(folder == r or under(folder, r) for r in self.folders if r not in self._flat):
-            return True
-        return False if folder in self._flat else None
+        grew.append(self.watched.follow(cat, self.watcher, self._emit))
 
     def _write_state(self, running: bool | None = None) -> None:
         state = self.snapshot()
@@ -331,12 +213,12 @@ class Service:
         deletes: dict[str, float] = {}
         if not opts.once:
             self.watcher = FolderWatcher(recursive=opts.recursive, poll=opts.poll)
-            self.watcher.start(self.folders, flat=self._flat)
+            self.watcher.start(self.folders, flat=self.watched.flat)
         if not self.folders:
             self._emit(Notice("warning", "no folders to watch: add one (autotagger folders add DIR, or the "
                                          "window's Folders tab)" + (
                                              "; it is picked up within seconds"
-                                             if self._follows_catalog and not opts.once else "")))
+                                             if self.watched.follows_catalog and not opts.once else "")))
         if opts.once:  # no later scan would catch up: a failure is the run's error
             self._first_scan(ingest)
             scanned = True
@@ -389,7 +271,7 @@ class Service:
                         settle.touch([ev.path])
                         deletes.pop(ev.path, None)
                 elif ev.kind == "rescan":
-                    deep = self._deep_scan_of(ev.path)
+                    deep = self.watched.deep_scan_of(ev.path)
                     if deep is not None and os.path.isdir(ev.path):
                         found = scan([ev.path], recursive=deep)
                         settle.touch(found.files)
@@ -419,19 +301,17 @@ class Service:
                         next_reconcile = min(next_reconcile, now + RESCAN_AFTER_ERROR)
             if now >= next_check:
                 next_check = now + opts.check_every
-                if self._follows_catalog:
+                if self.watched.follows_catalog:
                     grew: list[bool] = []
                     self._survive("watched folders", self._follow_catalog, cat, grew)
                     if any(grew):
                         next_reconcile = now
                 self.watcher.check()
-                for folder in self.folders:
-                    back = folder not in self.watcher.watched() and os.path.isdir(folder)
-                    if back and self.watcher.add(folder, recursive=folder not in self._flat):
-                        self._emit(Notice("info", f"{folder}: folder is back, watching again"))
-                        next_reconcile = now
+                for folder in self.watched.returned(self.watcher):
+                    self._emit(Notice("info", f"{folder}: folder is back, watching again"))
+                    next_reconcile = now
             if now >= next_reconcile:
-                ok = self._survive("scan", ingest.reconcile, self.folders, True, self._flat)
+                ok = self._survive("scan", ingest.reconcile, self.folders, True, self.watched.flat)
                 self.worker.wake()
                 next_reconcile = now + (opts.reconcile_every if ok else RESCAN_AFTER_ERROR)
             if len(own) > 10000:
@@ -439,7 +319,7 @@ class Service:
 
     def _first_scan(self, ingest: Ingestor) -> None:
         """The scan at start: what changed on disk while the service was not running."""
-        summary = ingest.reconcile(self.folders, flat=self._flat)
+        summary = ingest.reconcile(self.folders, flat=self.watched.flat)
         self.worker.wake()
         crowded = self.watcher.too_many_folders(summary.folders) if self.watcher is not None else None
         if crowded:

@@ -3,6 +3,7 @@ sidecar under the other name (the setting changed since) is undone too."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,47 @@ def test_undo_makes_the_catalogue_forget_the_models_tags(tmp_path: Path) -> None
     with Catalog(catalog) as cat:
         rec = cat.get_image(str(photo))
         assert cat.search("tag:animal") == [] and rec is not None and rec.caption == ""
+
+
+def test_when_the_first_sidecar_cannot_be_undone_the_other_name_still_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AUTOTAGGER_SIDECAR_NAME", "ext")
+    monkeypatch.setenv("AUTOTAGGER_CATALOG", str(tmp_path / "no-catalog.sqlite3"))
+    raw = _raw(tmp_path)
+    write_metadata(raw, RECORD, sidecar_name="ext")
+    write_metadata(raw, RECORD, sidecar_name="base")
+    locked = tmp_path / "locked"  # the ext sidecar is a link into a read-only folder
+    locked.mkdir()
+    ext = tmp_path / "IMG_0002.CR2.xmp"
+    ext.rename(locked / ext.name)
+    ext.symlink_to(locked / ext.name)
+    locked.chmod(0o555)  # no write bit: read-only even for root (metadata/writer.py _folder_read_only)
+    try:
+        assert main(["undo", str(raw)]) == 1
+    finally:
+        locked.chmod(0o755)
+    out, err = capsys.readouterr()
+    assert err.splitlines() == [f"autotagger: error: {ext}: folder is read-only, nothing written"]
+    assert out.splitlines() == [f"{tmp_path / 'IMG_0002.xmp'}: autotagger's tags removed"]
+    assert not (tmp_path / "IMG_0002.xmp").exists()  # it held only ours
+    assert (locked / ext.name).read_bytes() == ext.read_bytes() and b"autotagger" in ext.read_bytes()
+
+
+def test_an_unreadable_sidecar_does_not_stop_the_other_and_json_says_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AUTOTAGGER_SIDECAR_NAME", "base")
+    monkeypatch.setenv("AUTOTAGGER_CATALOG", str(tmp_path / "no-catalog.sqlite3"))
+    raw = _raw(tmp_path)
+    write_metadata(raw, RECORD, sidecar_name="ext")
+    base = tmp_path / "IMG_0002.xmp"
+    base.write_bytes(b"\x00\x01 not XMP at all")
+    assert main(["undo", "--json", str(raw)]) == 1
+    out, err = capsys.readouterr()
+    assert len(err.splitlines()) == 1 and f"{base}: existing sidecar is unreadable, left alone" in err
+    row = json.loads(out)
+    ext = str(tmp_path / "IMG_0002.CR2.xmp")
+    assert (row["sidecar"], row["sidecars"], row["warnings"]) == (ext, [ext], [])
+    assert len(row["errors"]) == 1 and row["errors"][0] in err
+    assert not (tmp_path / "IMG_0002.CR2.xmp").exists() and base.read_bytes() == b"\x00\x01 not XMP at all"
