@@ -23,6 +23,11 @@ class Catalog(ImagesMixin, EditsMixin, JobsMixin, SearchMixin):
         return self
 
 
+def _said(cat: Catalog, exc: sqlite3.DatabaseError) -> Exception:
+    """What to raise for ``exc``: CatalogDamaged for a corrupt page, else ``exc`` itself."""
+    return damage_error(cat.path, exc) or exc
+
+
 def _says_damage(method: Callable[..., Any]) -> Callable[..., Any]:
     """``method`` with a corrupt page turned into CatalogDamaged, one line naming the file and its
     backup. SQLite meets a damaged page only in the statement that reads it, anywhere, long after the
@@ -34,10 +39,7 @@ def _says_damage(method: Callable[..., Any]) -> Callable[..., Any]:
             try:
                 return (yield from method(self, *args, **kwargs))
             except sqlite3.DatabaseError as exc:
-                damaged = damage_error(self.path, exc)
-                if damaged is None:
-                    raise
-                raise damaged from None
+                raise _said(self, exc) from None
 
         return generator
 
@@ -46,10 +48,7 @@ def _says_damage(method: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return method(self, *args, **kwargs)
         except sqlite3.DatabaseError as exc:
-            damaged = damage_error(self.path, exc)
-            if damaged is None:
-                raise
-            raise damaged from None
+            raise _said(self, exc) from None
 
     return call
 

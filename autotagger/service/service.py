@@ -324,8 +324,10 @@ class Service:
         crowded = self.watcher.too_many_folders(summary.folders) if self.watcher is not None else None
         if crowded:
             self._emit(Notice("warning", crowded))
-        if summary.queued or summary.moved or summary.deleted:
+        if summary.queued or summary.moved or summary.deleted or summary.restored:
             said = f"scan: {summary.queued} queued, {summary.moved} moved, {summary.deleted} removed"
+            if summary.restored:  # photos forgotten earlier, back with their records (no model run)
+                said += f", {summary.restored} back with their tags"
             self._emit(Notice("info", said))
 
     def _survive(self, what: str, fn: Callable[..., object], *args: Any) -> bool:

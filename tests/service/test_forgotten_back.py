@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from autotagger.catalog import Catalog
-from autotagger.service.events import FileRestored
+from autotagger.service.events import FileRestored, Notice
 from autotagger.service.service import Service
 
 from .helpers import LoggingTagger, Running, catalog_rows, make_jpeg, model_calls, options, wait_until
@@ -83,6 +83,8 @@ def test_a_scan_forgets_a_photo_moved_out_and_the_next_gives_its_record_back(tmp
     (away / "a.jpg").rename(back)
     events = run_once(tmp_path, photos, log)
     assert [e for e in events if isinstance(e, FileRestored)] == [FileRestored(str(back), str(a))]
+    said = [e.message for e in events if isinstance(e, Notice) and e.message.startswith("scan: ")]
+    assert said == ["scan: 0 queued, 0 moved, 0 removed, 1 back with their tags"]
     check_restored(cat_path, back)
     assert model_calls(log) == {str(keep): 1, str(a): 1}  # the model did not run for it again
 
