@@ -14,6 +14,9 @@ CODED_CHARSET = (1, 90)
 RECORD_VERSION = (2, 0)
 KEYWORDS = (2, 25)
 CAPTION = (2, 120)
+# IIM's maximum sizes in bytes: exiftool warns past them, and strict readers cut or refuse the value
+KEYWORD_LIMIT = 64
+CAPTION_LIMIT = 2000
 _BINARY_DATASETS = {(2, 0), (2, 200), (2, 201), (2, 202)}  # record version, object preview
 IRB_IPTC = 0x0404
 IRB_IPTC_DIGEST = 0x0425
@@ -120,6 +123,35 @@ class Iim:
     def is_trivial(self) -> bool:
         """Only the envelope we add ourselves (charset, record version) is left."""
         return all(d[:2] in (CODED_CHARSET, RECORD_VERSION) for d in self.datasets)
+
+
+def without_padding(data: bytes) -> bytes:
+    """The IIM stream without the NULs after its last dataset: TIFF stores it as LONGs, so its
+    writers pad it to a multiple of 4 bytes (a value's own trailing NULs are kept)."""
+    pos = 0
+    while pos + 5 <= len(data) and data[pos] == 0x1C:
+        size = struct.unpack(">H", data[pos + 3 : pos + 5])[0]
+        pos += 5
+        if size & 0x8000:
+            n = size & 0x7FFF
+            size, pos = int.from_bytes(data[pos : pos + n], "big"), pos + n
+        pos += size
+    if pos >= len(data) or data[pos:].strip(b"\x00"):
+        return data  # no padding, or a damaged stream: Iim.parse says what is wrong
+    return data[:pos]
+
+
+def padded(data: bytes) -> bytes:
+    return data + b"\x00" * (-len(data) % 4)
+
+
+def fit(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` bytes of UTF-8, never inside a character: the whole value
+    stays in XMP (which has no limit), IPTC gets what IIM allows."""
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text
+    return data[:limit].decode("utf-8", "ignore")
 
 
 def _is_text(rec: int, ds: int) -> bool:

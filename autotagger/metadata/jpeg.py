@@ -1,4 +1,8 @@
-"""JPEG: APP1 Exif, APP1 XMP and APP13 Photoshop/IPTC segments; the scan data is copied as is."""
+"""JPEG: APP1 Exif, APP1 XMP and APP13 Photoshop/IPTC segments; the scan data is copied as is.
+
+Extended XMP (the part of a packet over 64 KB, in APP1 segments of its own) is read but never
+rewritten: its GUID is the MD5 of its bytes, which the main packet names and which stays true.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from autotagger.metadata.parts import Parts, exif_fields, exif_update, validate_
 EXIF_ID = b"Exif\x00\x00"
 XMP_ID = b"http://ns.adobe.com/xap/1.0/\x00"
 PS_ID = b"Photoshop 3.0\x00"
+EXT_XMP_ID = b"http://ns.adobe.com/xmp/extension/\x00"
 MAX_PAYLOAD = 65533
 APP0, APP1, APP13, SOS = 0xE0, 0xE1, 0xED, 0xDA
 
@@ -44,6 +49,32 @@ def _find(segs: list[tuple[int, bytes]], marker: int, prefix: bytes) -> list[int
     return [i for i, (m, p) in enumerate(segs) if m == marker and p.startswith(prefix)]
 
 
+def _extended_xmp(segs: list[tuple[int, bytes]], main: bytes | None) -> bytes | None:
+    """The extended XMP the main packet names (xmpNote:HasExtendedXMP), put together from its
+    chunks (GUID, full length, offset, data); None where there is none or it is incomplete, as
+    readers then ignore it too."""
+    if not main:
+        return None
+    chunks: dict[bytes, list[tuple[int, int, bytes]]] = {}
+    for marker, payload in segs:
+        body = payload[len(EXT_XMP_ID) :]
+        if marker == APP1 and payload.startswith(EXT_XMP_ID) and len(body) >= 40:
+            total, offset = struct.unpack(">II", body[32:40])
+            chunks.setdefault(body[:32], []).append((total, offset, body[40:]))
+    for guid, pieces in chunks.items():
+        if guid not in main:
+            continue
+        total = pieces[0][0]
+        buf, have = bytearray(total), 0
+        for size, offset, piece in pieces:
+            if size != total or offset + len(piece) > total:
+                return None
+            buf[offset : offset + len(piece)] = piece
+            have += len(piece)
+        return bytes(buf) if have == total else None
+    return None
+
+
 def read(data: bytes) -> Parts:
     segs, _ = _segments(data)
     exif_i, xmp_i, ps_i = _find(segs, APP1, EXIF_ID), _find(segs, APP1, XMP_ID), _find(segs, APP13, PS_ID)
@@ -55,7 +86,7 @@ def read(data: bytes) -> Parts:
         irb = b"".join(segs[i][1][len(PS_ID) :] for i in ps_i)
         iim = iptcmod.irb_get_iptc(iptcmod.parse_irb(irb))
     xmp = segs[xmp_i[0]][1][len(XMP_ID) :] if xmp_i else None
-    return Parts(xmp, iim, desc, xp, supports_iptc=True, supports_exif=True)
+    return Parts(xmp, iim, desc, xp, supports_iptc=True, supports_exif=True, extended_xmp=_extended_xmp(segs, xmp))
 
 
 def write(data: bytes, parts: Parts) -> bytes:

@@ -24,12 +24,20 @@ its path, and the leaf stays.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from autotagger.metadata import iptc as iptcmod
-from autotagger.metadata.model import NS_AUTOTAGGER, PREFIX_AUTOTAGGER, MetadataRecord, Provenance
+from autotagger.metadata.model import (
+    NS_AUTOTAGGER,
+    PREFIX_AUTOTAGGER,
+    MetadataRecord,
+    Provenance,
+    UnsafeToEmbed,
+)
 from autotagger.metadata.parts import Parts
 from autotagger.metadata.xmp import NS_DC, NS_LR, NS_RDF, XmpDoc, q
 
@@ -59,6 +67,8 @@ PERSON_ADDED = {
     "xp": A("PersonXPKeywords"),
 }
 SCALARS = ("ModelId", "QuestionSetVersion", "Date", "Caption", "CaptionSource")
+# what XML 1.0 cannot hold (C0 controls but TAB/LF/CR, surrogates, U+FFFE/U+FFFF) and so no XMP
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass
@@ -103,6 +113,17 @@ def has_provenance(doc: XmpDoc) -> bool:
     return any(doc.has(A(n)) for n in (*SCALARS, "Tags", "Wrote", *bags))
 
 
+def refuse_extended(packet: bytes | None) -> None:
+    """UnsafeToEmbed where a JPEG's extended XMP holds a field we write. We do not rewrite that part
+    (see jpeg), and ours in the main packet beside it would make two of one property: readers merge
+    the parts, and which one they show is theirs to choose. Unreadable, it may hold them too."""
+    if packet is None:
+        return
+    doc = XmpDoc.parse(packet)
+    if has_provenance(doc) or any(doc.has(name) for name in (DC_DESCRIPTION, DC_SUBJECT, LR_HIERARCHICAL)):
+        raise UnsafeToEmbed("its keywords or caption are in extended XMP, which is not rewritten")
+
+
 def read_provenance(doc: XmpDoc) -> Provenance | None:
     if not has_provenance(doc):
         return None
@@ -141,7 +162,8 @@ def undo(f: Fields) -> None:
     doc.set_list(DC_SUBJECT, _remove_items(doc.get_list(DC_SUBJECT), doc.get_list(ADDED["subject"])))
     doc.set_list(LR_HIERARCHICAL, _remove_items(doc.get_list(LR_HIERARCHICAL), doc.get_list(ADDED["hier"])))
     if f.iim is not None:
-        if F_IPTC_CAPTION in wrote and f.iim.get_texts(iptcmod.CAPTION) == [our_caption]:
+        iptc_caption = f.iim.get_texts(iptcmod.CAPTION)
+        if F_IPTC_CAPTION in wrote and iptc_caption in ([our_caption], [_iptc_caption(our_caption)]):
             f.iim.set_texts(iptcmod.CAPTION, [])
         kws = _remove_items(f.iim.get_texts(iptcmod.KEYWORDS), doc.get_list(ADDED["iptc"]))
         f.iim.set_texts(iptcmod.KEYWORDS, kws)
@@ -168,6 +190,40 @@ def _add(values: list[str], new: list[str]) -> tuple[list[str], list[str]]:
 
 def _leaf(path: str) -> str:
     return path.rsplit("|", 1)[-1]
+
+
+def _clean(text: str, *, caption: bool = False) -> str:
+    """``text`` as every field can hold it and read it back the same: no character XML cannot
+    hold (the packet would be unreadable, to us too), a CR as XML reads it back (LF), and in a
+    keyword no line break or tab, and no spaces around it (XPKeywords is read back stripped)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not caption:
+        text = text.replace("\n", " ").replace("\t", " ")
+    return _NOT_XML.sub("", text).strip()
+
+
+def _cleaned(record: MetadataRecord) -> MetadataRecord:
+    tags = tuple(replace(t, path=path) for t in record.tags if (path := _clean(t.path)))
+    return replace(
+        record,
+        caption=_clean(record.caption, caption=True),
+        tags=tags,
+        person_tags=tuple(p for p in map(_clean, record.person_tags) if p),
+        removed_tags=tuple(p for p in map(_clean, record.removed_tags) if p),
+    )
+
+
+def _iptc_keyword(leaf: str) -> str:
+    return iptcmod.fit(leaf, iptcmod.KEYWORD_LIMIT)
+
+
+def _iptc_caption(caption: str) -> str:
+    return iptcmod.fit(caption, iptcmod.CAPTION_LIMIT)
+
+
+def _xp_keyword(leaf: str) -> str:
+    """XPKeywords separates keywords with ";": one that holds it cannot go there ("" = left out)."""
+    return "" if ";" in leaf else leaf
 
 
 def _carry_iptc_into_xmp(f: Fields) -> None:
@@ -199,6 +255,7 @@ def _marker_is_ours(iim: iptcmod.Iim | None, was_ours: bool) -> bool:
 def apply(f: Fields, record: MetadataRecord) -> None:
     """Write ``record`` into ``f``: our values replace our last ones, a person's edits win (see the
     module docstring for what a removed tag and a person's empty caption take out)."""
+    record = _cleaned(record)
     marker_was_ours = F_IPTC_CHARSET in f.xmp.get_list(A("Wrote"))
     persons_before = {key: f.xmp.get_list(name) for key, name in PERSON_ADDED.items()}  # undo drops them
     undo(f)
@@ -216,13 +273,16 @@ def apply(f: Fields, record: MetadataRecord) -> None:
     still_used = {_leaf(h) for h in hier} | set(our_leaves) | set(person_leaves)
     gone = {_leaf(r) for r in removed} - still_used  # ours went in undo; the person's go here
 
-    def merge_flat(values: list[str], key: str) -> tuple[list[str], list[str], list[str]]:
+    def merge_flat(
+        values: list[str], key: str, form: Callable[[str], str] = str
+    ) -> tuple[list[str], list[str], list[str]]:
         """The field's keywords after the merge, the leaves we added as ours, and those we added
-        (now or before) for the person."""
+        (now or before) for the person; ``form`` is a leaf as this field can hold it ("": not at all)."""
         theirs_before = persons_before[key]
-        values = [v for v in values if not (v in gone and v in theirs_before)]
-        values, added = _add(values, our_leaves)
-        values, added_theirs = _add(values, person_leaves)
+        gone_here = {form(g) for g in gone}
+        values = [v for v in values if not (v in gone_here and v in theirs_before)]
+        values, added = _add(values, [form(v) for v in our_leaves])
+        values, added_theirs = _add(values, [form(v) for v in person_leaves])
         theirs = [v for v in theirs_before if v in values and v not in added and v not in added_theirs]
         return values, added, theirs + added_theirs
 
@@ -245,17 +305,17 @@ def apply(f: Fields, record: MetadataRecord) -> None:
     add_iptc: list[str] = []
     person_iptc: list[str] = []
     if f.iim is not None:
-        kws, add_iptc, person_iptc = merge_flat(f.iim.get_texts(iptcmod.KEYWORDS), "iptc")
+        kws, add_iptc, person_iptc = merge_flat(f.iim.get_texts(iptcmod.KEYWORDS), "iptc", _iptc_keyword)
         f.iim.set_texts(iptcmod.KEYWORDS, kws)
         if put and (person_caption or not "".join(f.iim.get_texts(iptcmod.CAPTION))):
-            f.iim.set_texts(iptcmod.CAPTION, [caption])
+            f.iim.set_texts(iptcmod.CAPTION, [_iptc_caption(caption)])
             wrote.append(F_IPTC_CAPTION)
         elif clear:
             f.iim.set_texts(iptcmod.CAPTION, [])
     add_xp: list[str] = []
     person_xp: list[str] = []
     if f.exif:
-        f.xpkeywords, add_xp, person_xp = merge_flat(f.xpkeywords, "xp")
+        f.xpkeywords, add_xp, person_xp = merge_flat(f.xpkeywords, "xp", _xp_keyword)
         if put and (person_caption or not f.description):
             f.description = caption
             wrote.append(F_EXIF_DESC)

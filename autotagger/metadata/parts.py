@@ -16,6 +16,7 @@ class Parts:
     xpkeywords: str | None = None  # EXIF XPKeywords ("a;b")
     supports_iptc: bool = False
     supports_exif: bool = False
+    extended_xmp: bytes | None = None  # JPEG extended XMP, reassembled (read only: never rewritten)
 
 
 def exif_fields(blob: bytes | None) -> tuple[str | None, str | None]:

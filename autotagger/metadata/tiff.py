@@ -5,6 +5,7 @@ IFD0 is rewritten at the end of the file (see tiffifd); strips, tiles and other 
 
 from __future__ import annotations
 
+from autotagger.metadata import iptc as iptcmod
 from autotagger.metadata import tiffifd
 from autotagger.metadata.parts import Parts
 from autotagger.metadata.tiffifd import TAG_DESCRIPTION, TAG_IPTC, TAG_XMP, TAG_XPKEYWORDS, Tiff
@@ -19,10 +20,10 @@ def read(data: bytes) -> Parts:
         ent = entries.get(tag)
         return ent.data if ent is not None else None
 
-    desc, xp = raw(TAG_DESCRIPTION), raw(TAG_XPKEYWORDS)
+    desc, xp, iptc = raw(TAG_DESCRIPTION), raw(TAG_XPKEYWORDS), raw(TAG_IPTC)
     return Parts(
         xmp=raw(TAG_XMP),
-        iptc=raw(TAG_IPTC),
+        iptc=None if iptc is None else iptcmod.without_padding(iptc),
         description=None if desc is None else tiffifd.decode_ascii(desc),
         xpkeywords=None if xp is None else tiffifd.decode_xp(xp),
         supports_iptc=True,
@@ -36,7 +37,8 @@ def write(data: bytes, parts: Parts) -> bytes:
     if parts.xmp != old.xmp:
         changes[TAG_XMP] = None if parts.xmp is None else (tiffifd.BYTE, parts.xmp)
     if parts.iptc != old.iptc:
-        changes[TAG_IPTC] = None if parts.iptc is None else (tiffifd.UNDEFINED, parts.iptc)
+        # as LONGs, like Photoshop and exiftool: UNDEFINED makes exiftool -validate warn
+        changes[TAG_IPTC] = None if parts.iptc is None else (tiffifd.LONG, iptcmod.padded(parts.iptc))
     if parts.description != old.description:
         d = parts.description
         changes[TAG_DESCRIPTION] = None if d is None else (tiffifd.ASCII, tiffifd.ascii_value(d))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from autotagger.metadata.model import UnsafeToEmbed
 
 TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
-BYTE, ASCII, UNDEFINED = 1, 2, 7
+BYTE, ASCII, LONG, UNDEFINED = 1, 2, 4, 7
 TAG_DESCRIPTION = 0x010E
 TAG_XMP = 0x02BC
 TAG_IPTC = 0x83BB

@@ -93,6 +93,20 @@ def _holds_our_tags(path: Path) -> bool:
     return merge.has_provenance(fields.xmp)
 
 
+def _parses_as(packet: bytes | None, meant: XmpDoc) -> bool:
+    """Whether ``packet`` (the XMP the new file holds) parses, as another XMP reader will parse it,
+    into the caption and keywords of ``meant``: the same bytes reading back proves the container, this
+    proves the packet (a serializer slip would otherwise leave XMP that no tool, ours included, can
+    read, and our tags stuck in the file)."""
+    if packet is None:
+        return meant.is_empty()
+    try:
+        doc = XmpDoc.parse(packet)
+    except Exception:  # UnsafeToEmbed, or any parser error
+        return False
+    return _readback_xmp(doc) == _readback_xmp(meant)
+
+
 def _edit_embedded(path: Path, edit: str, record: MetadataRecord | None, keep_backup: bool) -> tuple[bool, str]:
     """Apply (edit="apply") or undo our fields inside the file: whether the file changed, and the
     caption (XMP dc:description x-default) it holds now."""
@@ -110,6 +124,7 @@ def _edit_embedded(path: Path, edit: str, record: MetadataRecord | None, keep_ba
     fields = Fields.from_parts(parts)
     if edit == "apply":
         assert record is not None
+        merge.refuse_extended(parts.extended_xmp)
         merge.apply(fields, record)
     else:
         if not merge.has_provenance(fields.xmp):
@@ -126,6 +141,8 @@ def _edit_embedded(path: Path, edit: str, record: MetadataRecord | None, keep_ba
         raise UnsafeToEmbed(f"internal check failed ({type(exc).__name__}: {exc})") from None
     if check.xmp != new_parts.xmp or (check.iptc != new_parts.iptc and new_parts.supports_iptc):
         raise UnsafeToEmbed("internal check failed (metadata did not read back)")
+    if not _parses_as(check.xmp, fields.xmp):
+        raise UnsafeToEmbed("internal check failed (the new XMP does not parse as what was meant)")
     if new == data:
         return False, caption
     try:
@@ -173,7 +190,11 @@ def _edit_sidecar(
                 remove_file(sc, snap)
                 return sc, ""
         _refuse_read_only_folder(sc)
-        replace_file(sc, doc.serialize(), snap)
+        packet = doc.serialize()
+        if not _parses_as(packet, doc):  # never a sidecar no tool can read over one that could be read
+            raise MetadataError(f"{sc}: internal check failed (the new XMP does not parse as what was meant), "
+                                "left unchanged")
+        replace_file(sc, packet, snap)
     except OSError as exc:
         raise _os_error(sc, exc) from None
     return sc, doc.get_alt(DC_DESCRIPTION)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 import xml.etree.ElementTree as ET
@@ -54,11 +55,11 @@ class XmpDoc:
     @classmethod
     def parse(cls, data: bytes) -> XmpDoc:
         """Parse a packet; raise UnsafeToEmbed when it is not readable XML/RDF."""
-        text = data.strip(b"\x00 \t\r\n")
-        if not text:
+        texts = [t.strip(b"\x00 \t\r\n") for t in _as_utf8(data)]
+        if not texts[-1]:
             return cls.empty()
         last_error = ""
-        for candidate in _candidates(text):
+        for candidate in (c for text in texts for c in _candidates(text)):
             try:
                 prefixes: dict[str, str] = {}
                 root: ET.Element | None = None
@@ -228,6 +229,48 @@ class XmpDoc:
 
     def _target(self) -> ET.Element:
         return self.descriptions()[0]
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+)  # fmt: skip
+
+
+def _wide_encoding(data: bytes) -> tuple[str | None, bool]:
+    """(the UTF-16/32 encoding the packet looks to be in, or None; whether a BOM says so)."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return encoding, True
+    z = [b == 0 for b in data[:4].ljust(4, b"\x01")]
+    if z == [False, True, True, True]:
+        return "utf-32-le", False
+    if z == [True, True, True, False]:
+        return "utf-32-be", False
+    if z[:2] == [False, True]:
+        return "utf-16-le", False
+    if z[:2] == [True, False]:
+        return "utf-16-be", False
+    return None, False
+
+
+def _as_utf8(data: bytes) -> list[bytes]:
+    """The packet in UTF-8, as the ways it may be read (the likeliest first). The XMP spec allows
+    UTF-16 and UTF-32 (sidecars from Windows tools): their NUL bytes would be taken for padding and
+    their XML declaration names the old encoding, so the text is decoded and the declaration
+    dropped. Without a BOM that is a guess from the NULs: UTF-8 with NUL padding is tried too.
+    We always write UTF-8 back."""
+    encoding, bom = _wide_encoding(data)
+    if encoding is None:
+        return [data]
+    try:
+        text = data.decode(encoding).lstrip("\ufeff")
+    except UnicodeDecodeError as exc:
+        if bom:
+            raise UnsafeToEmbed(f"unreadable XMP packet (bad {encoding.upper()}: {exc.reason})") from None
+        return [data]
+    utf8 = re.sub(r"^\s*<\?xml\b[^>]*\?>", "", text).encode("utf-8")
+    return [utf8] if bom else [utf8, data]
 
 
 def _candidates(text: bytes) -> list[bytes]:
