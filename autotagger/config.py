@@ -116,10 +116,29 @@ class Settings:
         return dataclasses.asdict(self)
 
 
+_KINDS = {"bool": "true or false", "int": "a whole number", "float": "a number", "list": "a list of paths",
+          "str": "a string"}
+
+
+def _kind(typ: Any) -> str:
+    text = str(typ)
+    return next(k for k in ("bool", "int", "float", "list", "str") if k in text)
+
+
 def _coerce(name: str, raw: Any, typ: Any) -> Any:
-    typ = str(typ)
+    """``raw`` (a TOML value, or the text of a variable) as the setting's type. Text that reads as the
+    type is taken ("4", "no"); a value of another kind is refused rather than turned into something
+    else: 2.7 is not the batch size 2, true is not 1 second, a table is not a model name."""
+    kind = _kind(typ)
+    bad = ConfigError(f"{name} must be {_KINDS[kind]}, not {raw!r}")
+    if isinstance(raw, (dict, list)) and kind != "list":
+        raise bad
+    if isinstance(raw, bool) and kind not in ("bool", "str"):
+        raise bad
+    if kind == "str" and not isinstance(raw, str):
+        raise bad
     try:
-        if "bool" in typ:
+        if kind == "bool":
             if isinstance(raw, bool):
                 return raw
             text = str(raw).strip().lower()
@@ -128,17 +147,30 @@ def _coerce(name: str, raw: Any, typ: Any) -> Any:
             if text in ("0", "false", "no", "off", ""):
                 return False
             raise ValueError(raw)
-        if "int" in typ:
+        if kind == "int":
+            if isinstance(raw, float) and not raw.is_integer():
+                raise ValueError(raw)
             return int(raw)
-        if "float" in typ:
+        if kind == "float":
             return float(raw)
-        if "list" in typ:
+        if kind == "list":
             if isinstance(raw, list):
-                return [str(x) for x in raw]
+                if not all(isinstance(x, str) for x in raw):
+                    raise ValueError(raw)
+                return list(raw)
             return [p for p in str(raw).split(os.pathsep) if p]
         return str(raw)
     except (TypeError, ValueError):
-        raise ConfigError(f"setting {name} has a bad value: {raw!r}") from None
+        raise bad from None
+
+
+def _checked(source: str, values: dict[str, Any]) -> None:
+    """ConfigError naming ``source`` (the file, the variable) when one of ``values`` is out of range:
+    each setting is checked on its own, so the one at fault is the one named."""
+    try:
+        Settings(**values).validate()
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
 
 
 def read_config_file(path: Path | None = None) -> dict[str, Any]:
@@ -150,13 +182,22 @@ def read_config_file(path: Path | None = None) -> dict[str, Any]:
     known = {f.name: f.type for f in fields(Settings)}
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigError(f"cannot read config file {path}: {reason[:1].lower() + reason[1:]}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"cannot read config file {path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from None
     values: dict[str, Any] = {}
     for key, raw in data.items():
         if key not in known:
             raise ConfigError(f"unknown setting {key!r} in {path}")
-        values[key] = _coerce(key, raw, known[key])
+        try:
+            values[key] = _coerce(key, raw, known[key])
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+    _checked(str(path), values)
     return values
 
 
@@ -173,7 +214,11 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
     for f in fields(Settings):
         env_key = f"AUTOTAGGER_{f.name.upper()}"
         if env_key in env and f.name != "catalog":  # AUTOTAGGER_CATALOG is read at use, see catalog_path
-            values[f.name] = _coerce(f.name, env[env_key], f.type)
+            try:
+                values[f.name] = _coerce(f.name, env[env_key], f.type)
+            except ConfigError as exc:
+                raise ConfigError(f"{env_key}: {exc}") from None
+            _checked(env_key, {f.name: values[f.name]})
     return Settings(**values).validate()
 
 

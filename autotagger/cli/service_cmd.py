@@ -32,9 +32,14 @@ def run(args: argparse.Namespace) -> int:
         from autotagger.service import control
 
         path = load_settings_from_args(args).catalog_path
-        if args.pause or args.resume or args.stop:
-            control.request(path, paused=True if args.pause else False if args.resume else None, stop=args.stop)
         state = control.read_state(path)
+        if (args.pause or args.resume or args.stop) and state is not None and state.running:
+            # only to a service that runs: one that starts later ignores older requests, so a request
+            # file written now would do nothing but stay beside the catalogue
+            control.request(path, paused=True if args.pause else False if args.resume else None, stop=args.stop)
+            state = control.read_state(path)
+        elif not args.status and not path.parent.is_dir():
+            raise CliError(f"no catalogue at {path} (its folder does not exist)")
         if args.status:
             if state is None:
                 raise CliError(f"no service has run on catalogue {path}")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from autotagger.cli.common import (
     EXIT_OK,
     EXIT_SOME_FAILED,
+    EXIT_USAGE,
     CliError,
     emit_json,
     is_tty,
@@ -72,15 +73,30 @@ def settings_from(args: argparse.Namespace) -> Settings:
     )
 
 
+def check_questions(settings: Settings) -> None:
+    """A usage CliError (one line, naming the file) for a question set that cannot be read, said before
+    anything starts: the model is loaded only when the first photo needs it, which for `watch` and
+    `service` may be never (an empty folder) or hours later. Cheap: no torch."""
+    from autotagger.engine.questions import QuestionSetError, load_question_set
+
+    try:
+        load_question_set(settings.questions or None)
+    except QuestionSetError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+
+
 def load_tagger(settings: Settings) -> Blip2Tagger:
-    """The real tagger, or a one-line CliError saying what to do."""
+    """The real tagger, or a one-line CliError saying what to do (a question set this model cannot
+    take is a usage error, as a bad file is)."""
     from autotagger.engine.blip2 import Blip2Tagger, ModelLoadError
     from autotagger.engine.questions import QuestionSetError
 
     try:
         return Blip2Tagger.from_settings(settings)
-    except (ModelLoadError, QuestionSetError) as exc:
+    except ModelLoadError as exc:
         raise CliError(str(exc)) from None
+    except QuestionSetError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
 
 
 class _ProgressLine:
@@ -195,6 +211,7 @@ class _InterruptibleTagger:
 def run(args: argparse.Namespace) -> int:
     quiet_libraries(args.verbose)
     settings = settings_from(args)
+    check_questions(settings)
     errors: list[str] = []
 
     def bad(path: str, msg: str) -> None:
@@ -207,7 +224,7 @@ def run(args: argparse.Namespace) -> int:
     if not files:
         if errors:
             return EXIT_SOME_FAILED
-        raise CliError("no image files found" + ("" if args.recursive else " (use --recursive for sub-folders)"))
+        raise CliError(_nothing_found(args.paths, args.recursive))
     catalog = None if args.no_catalog else open_catalog(settings)
     try:
         with _Stop().installed() as stop:
@@ -218,6 +235,15 @@ def run(args: argparse.Namespace) -> int:
     if code is not None:
         return code
     return EXIT_SOME_FAILED if errors else EXIT_OK
+
+
+def _nothing_found(paths: Sequence[str], recursive: bool) -> str:
+    """The one line for "no image files found in A, B": where it looked, so that a wrong argument shows."""
+    from autotagger.watch.files import printable
+
+    where = ", ".join(printable(p) for p in paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+    hint = "" if recursive or not any(os.path.isdir(p) for p in paths) else " (use --recursive for sub-folders)"
+    return f"no image files found in {where}{hint}"
 
 
 def _tag(

@@ -61,13 +61,14 @@ def run_service(args: argparse.Namespace, folders: Sequence[str] | None, headles
     """Shared by watch and service: build the settings and the service, show progress, map exits.
     ``folders`` None: the remembered ones (ServiceOptions.from_settings); ``need_folders``: none is an error."""
     from autotagger.cli.common import quiet_libraries
-    from autotagger.cli.tag_cmd import settings_from
+    from autotagger.cli.tag_cmd import check_questions, settings_from
 
     quiet_libraries(getattr(args, "verbose", False))
     settings = settings_from(args)
     settings = settings.replace(
         settle_seconds=args.settle, poll=args.poll, recursive=getattr(args, "recursive", None)
     )
+    check_questions(settings)
     from autotagger.catalog import AlreadyRunning, CatalogError
     from autotagger.service.events import FileFailed, FileTagged, Notice, StateChanged
     from autotagger.service.service import Service, ServiceOptions
