@@ -103,6 +103,42 @@ def decode_for(path: str, prepare: Callable[[Any], Any] | None = None, min_size:
         return ImageLoadError(path, f"cannot decode ({type(exc).__name__}: {one_line(exc)})")
 
 
+def capture_groups(paths: Sequence[str]) -> list[list[str]]:
+    """``paths`` as capture groups (IMG_1.CR2 + IMG_1.JPG, see watch.files.group_key), each group's
+    files and the groups in the order given (a group where its first file was given)."""
+    from autotagger.watch.files import group_key
+
+    groups: dict[str, list[str]] = {}
+    for p in paths:
+        groups.setdefault(group_key(p), []).append(p)
+    return list(groups.values())
+
+
+def _preferred(members: Sequence[str]) -> list[str]:
+    """The order in which the model should try a capture's files: the rendering first, the RAW's
+    preview last (watch.files.primary_of)."""
+    from autotagger.watch.files import primary_of
+
+    rest, out = list(members), []
+    while rest:
+        out.append(primary_of(rest))
+        rest.remove(out[-1])
+    return out
+
+
+def _decode_group(members: Sequence[str], prepare: Callable[[Any], Any] | None) -> tuple[str, Any]:
+    """The first of ``members`` (in preference order) that decodes, and its image; when none does, the
+    first's path and its error (a damaged JPEG whose RAW is fine gets the RAW's preview)."""
+    first: tuple[str, Any] | None = None
+    for path in _preferred(members):
+        img = decode_for(path, prepare)
+        if not isinstance(img, Exception):
+            return path, img
+        first = first or (path, img)
+    assert first is not None
+    return first
+
+
 def tag_paths(
     paths: Sequence[str],
     tagger: Tagger,
@@ -110,41 +146,44 @@ def tag_paths(
     batch_size: int = 8,
     workers: int | None = None,
 ) -> Generator[TagResult, None, None]:
-    """Results in input order; decoding (and the tagger's ``preprocess``, where it has one) runs
-    ``2 * batch_size`` images ahead of the model on ``workers`` threads."""
+    """One result per path, a capture's files together (the model runs once per capture, as the
+    watcher does: a RAW+JPEG pair gets one caption and one set of tags), otherwise in input order.
+    Decoding (and the tagger's ``preprocess``, where it has one) runs ``2 * batch_size`` captures ahead
+    of the model on ``workers`` threads."""
     prepare = getattr(tagger, "preprocess", None)
     workers = workers or min(16, os.cpu_count() or 2)
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="decode")
-    pending: deque[tuple[str, Future[Any]]] = deque()
-    it = iter(paths)
+    pending: deque[tuple[list[str], Future[tuple[str, Any]]]] = deque()
+    it = iter(capture_groups(paths))
 
     def refill() -> None:
         while len(pending) < 2 * batch_size:
             try:
-                p = next(it)
+                members = next(it)
             except StopIteration:
                 return
-            pending.append((p, pool.submit(decode_for, p, prepare)))
+            pending.append((members, pool.submit(_decode_group, members, prepare)))
 
     try:
         refill()
         while pending:
             batch: list[tuple[str, Any]] = []
-            ordered: list[TagResult | None] = []
+            ordered: list[tuple[list[str], TagResult | None]] = []
             while pending and len(batch) < batch_size:
-                p, fut = pending.popleft()
-                img = fut.result()
+                members, fut = pending.popleft()
+                seen, img = fut.result()
                 if isinstance(img, Exception):
-                    ordered.append(
-                        TagResult(path=p, model_id=tagger.model_id, error=str(getattr(img, "reason", img)))
-                    )
+                    failed = TagResult(path=seen, model_id=tagger.model_id, error=str(getattr(img, "reason", img)))
+                    ordered.append((members, failed))
                 else:
-                    batch.append((p, img))
-                    ordered.append(None)
+                    batch.append((seen, img))
+                    ordered.append((members, None))
             refill()
             results = iter(tagger.tag_images(batch) if batch else [])
-            for r in ordered:
-                yield r if r is not None else next(results)
+            for members, r in ordered:
+                r = r if r is not None else next(results)
+                for member in members:
+                    yield r if member == r.path else replace(r, path=member)
     finally:  # also when closed early (the run stopped): the decodes not started are not wanted
         pool.shutdown(wait=True, cancel_futures=True)
 

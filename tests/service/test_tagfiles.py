@@ -72,3 +72,25 @@ def test_files_are_written_in_parallel_but_a_captures_files_one_at_a_time(
     for i in range(6):  # the later of the pair wrote last: its caption is the sidecar's
         back = read_metadata(tmp_path / f"IMG_{i}.jpg", sidecar_name="base")
         assert back.sidecar == str(tmp_path / f"IMG_{i}.xmp") and back.caption == f"caption IMG_{i}.JPEG"
+
+
+def test_a_raw_and_jpeg_pair_is_one_model_run_and_one_result(tmp_path: Path) -> None:
+    """`tag IMG_1.NEF IMG_1.JPG` gives both files the caption and tags of the JPEG (as the watcher does):
+    two results from one image seen by the model, and a damaged JPEG gives way to the RAW's preview."""
+    raw = make_jpeg(tmp_path / "IMG_1.NEF", 1)  # a RAW name over JPEG bytes: decoded by its content
+    jpeg = make_jpeg(tmp_path / "IMG_1.JPG", 2)
+    other = make_jpeg(tmp_path / "IMG_2.JPG", 3)
+    tagger = FakeTagger()
+    got = list(tag_paths([str(raw), str(jpeg), str(other)], tagger, batch_size=4, workers=1))
+    assert [r.path for r in got] == [str(raw), str(jpeg), str(other)]
+    assert tagger.images_seen == 2
+    alone = list(tag_paths([str(jpeg)], FakeTagger(), batch_size=1, workers=1))[0]
+    assert got[0].caption == got[1].caption == alone.caption  # the JPEG's, for both
+    assert got[0].tags == got[1].tags and got[2].caption != got[1].caption
+
+    jpeg.write_bytes(b"\xff\xd8\xff\xe0 damaged")
+    tagger = FakeTagger()
+    got = list(tag_paths([str(jpeg), str(raw)], tagger, batch_size=4, workers=1))
+    from_raw = list(tag_paths([str(raw)], FakeTagger(), batch_size=1, workers=1))[0]
+    assert [r.path for r in got] == [str(jpeg), str(raw)] and tagger.images_seen == 1
+    assert all(r.ok and r.caption == from_raw.caption for r in got)
