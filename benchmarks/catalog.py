@@ -1,9 +1,12 @@
 """Catalogue benchmark: fill a fresh catalogue with N synthetic tagged images, then time searches.
 
-    python benchmarks/catalog.py --images 100000 [--db PATH] [--keep] [--seed 1]
+    python benchmarks/catalog.py --images 100000 [--db PATH] [--keep] [--seed 1] [--cjk 0.1]
 
 Prints the bulk insert rate, search latency p50/p95 per query kind (100 queries of each kind),
 a few other calls, and the file size. Not a test: figures depend on the machine.
+``--cjk F``: a share F of the shoots get a Chinese, Japanese or Korean folder name, and their photos
+CJK tags and captions as a person types them (drawn from a random stream of their own: the Latin
+data are the same whatever F, and ``--cjk 0``, the default, makes exactly the data of earlier runs).
 """
 
 from __future__ import annotations
@@ -48,6 +51,17 @@ TAGS = {
 CAMERAS = ["Canon EOS R5", "Canon EOS 5D Mark IV", "Nikon Z 6", "NIKON D850", "Sony ILCE-7M3",
            "FUJIFILM X-T4", "Apple iPhone 13", "Google Pixel 7", "OLYMPUS E-M1", "Panasonic DC-G9"]
 PROMPT = "Question: {} Answer:"
+CJK_PLACES = ["京都旅行", "東京タワーの夜景", "北海道の雪まつり", "沖縄の海と空", "上海外滩夜景", "北京故宫博物院",
+              "台北101跨年烟火", "서울 남산타워", "부산 해운대 해수욕장", "제주도 여행"]
+CJK_CAPTIONS = ["東京タワーの夜景がきれい", "京都の紅葉と古いお寺", "家族で行った北海道旅行", "猫が窓辺で寝ている",
+                "雪の中を走る電車", "上海外滩的夜景很美", "和朋友在北京吃烤鸭", "公园里的樱花盛开",
+                "남산타워에서 본 서울 야경", "해운대 해변의 일출"]
+CJK_TAGS = ["場所|東京タワー", "場所|京都", "イベント|花火大会", "人物|家族", "地点|上海", "活动|春节", "장소|서울",
+            "행사|불꽃축제"]
+CJK_WORDS = ["タワー", "夜景", "旅行", "紅葉", "電車", "雪まつり", "外滩", "故宫", "樱花", "烤鸭", "타워", "야경",
+             "해수욕장", "花火", "家族"]
+CJK_CHARS = ["猫", "海", "雪", "夜", "京", "花", "寺", "서", "空", "春"]
+CJK_SHARE = [0.0]
 
 
 def caption(rng: random.Random) -> str:
@@ -57,11 +71,13 @@ def caption(rng: random.Random) -> str:
     return s
 
 
-def make_result(i: int, rng: random.Random) -> tuple[TagResult, FileInfo]:
+def make_result(i: int, rng: random.Random, crng: random.Random) -> tuple[TagResult, FileInfo]:
     year = 2010 + (i * 15) // N_GLOBAL[0]
     month = 1 + (i // 997) % 12
     shoot = i // 250
-    path = f"/photos/{year}/{year}-{month:02d}/shoot-{shoot:05d}/IMG_{i % 10000:04d}_{i}.CR3"
+    cjk = random.Random(shoot).random() < CJK_SHARE[0]  # whole shoots, as a person names a folder
+    place = f" {year}年 {CJK_PLACES[shoot % len(CJK_PLACES)]}" if cjk else ""
+    path = f"/photos/{year}/{year}-{month:02d}/shoot-{shoot:05d}{place}/IMG_{i % 10000:04d}_{i}.CR3"
     groups = rng.sample(sorted(TAGS), rng.randint(8, 13))
     tags = [Tag(f"{g}|{rng.choice(TAGS[g])}", round(rng.random(), 4), g) for g in groups]
     while len(tags) < rng.randint(8, 15):
@@ -71,7 +87,13 @@ def make_result(i: int, rng: random.Random) -> tuple[TagResult, FileInfo]:
         Answer(g, PROMPT.format(f"What is the {g} of this photo?"), t.path.split("|")[1], t.confidence)
         for g, t in zip(groups[:4], tags[:4], strict=False)
     )
-    result = TagResult(path=path, caption=caption(rng), answers=answers, tags=tuple(tags),
+    text = caption(rng)
+    if cjk:
+        if crng.random() < 0.5:
+            tags.append(Tag(crng.choice(CJK_TAGS), None, None))
+        if crng.random() < 0.3:
+            text = crng.choice(CJK_CAPTIONS)
+    result = TagResult(path=path, caption=text, answers=answers, tags=tuple(tags),
                        model_id="Salesforce/blip2-opt-2.7b", question_set_version="1")
     day = 1 + (i // 31) % 28
     info = FileInfo(size=20_000_000 + i, mtime=1.6e9 + i, content_hash=f"{rng.getrandbits(64):016x}",
@@ -84,9 +106,9 @@ N_GLOBAL = [1]
 
 
 def gen(n: int, seed: int) -> Iterator[tuple[TagResult, FileInfo]]:
-    rng = random.Random(seed)
+    rng, crng = random.Random(seed), random.Random(-seed)
     for i in range(n):
-        yield make_result(i, rng)
+        yield make_result(i, rng, crng)
 
 
 def queries(rng: random.Random, n: int) -> dict[str, list[str]]:
@@ -111,6 +133,10 @@ def queries(rng: random.Random, n: int) -> dict[str, list[str]]:
         "after/before": lambda: f"after:{rng.choice(years)}-06-01 before:{rng.choice(years) + 1}",
         "camera:": lambda: f'camera:"{rng.choice(CAMERAS).split()[0]}"',
         "mixed": lambda: f"{rng.choice(words)} tag:{rng.choice(leaves)} after:{rng.choice(years)}",
+        "cjk word": lambda: rng.choice(CJK_WORDS),
+        "cjk char": lambda: rng.choice(CJK_CHARS),
+        "word cjk": lambda: f"{rng.choice(words)} {rng.choice(CJK_WORDS)}",
+        "word -cjk": lambda: f"{rng.choice(words)} -{rng.choice(CJK_WORDS)}",
     }
     return {k: [f() for _ in range(n)] for k, f in kinds.items()}
 
@@ -129,8 +155,10 @@ def main() -> int:
     ap.add_argument("--queries", type=int, default=100, help="queries of each kind")
     ap.add_argument("--batch", type=int, default=20_000, help="images per transaction")
     ap.add_argument("--search-only", metavar="DB", help="only time searches on an existing catalogue")
+    ap.add_argument("--cjk", type=float, default=0.0, help="share of shoots with CJK folder, tags and captions")
     args = ap.parse_args()
     N_GLOBAL[0] = max(1, args.images)
+    CJK_SHARE[0] = args.cjk
     tmp = None
     if args.search_only:
         db = Path(args.search_only)
@@ -145,7 +173,8 @@ def main() -> int:
     else:
         tmp = tempfile.mkdtemp(prefix="catbench-", dir=os.environ.get("TMPDIR"))
         db = Path(tmp) / "catalog.sqlite3"
-    print(f"catalogue benchmark: {args.images:,} images, seed {args.seed}, batch {args.batch}, file {db}")
+    print(f"catalogue benchmark: {args.images:,} images, seed {args.seed}, batch {args.batch}, cjk {args.cjk}, "
+          f"file {db}")
     t0 = time.perf_counter()
     sample = list(gen(min(args.images, 20_000), args.seed))
     gen_rate = len(sample) / (time.perf_counter() - t0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from autotagger.catalog._base import CatalogBase
+from autotagger.catalog.cjkindex import CjkMixin
 from autotagger.catalog.errors import CatalogError
 from autotagger.catalog.query import normalise_tag
 from autotagger.catalog.schema import now_iso
@@ -24,7 +24,7 @@ def _clean(tags: Sequence[str]) -> list[str]:
     return out
 
 
-class EditsMixin(CatalogBase):
+class EditsMixin(CjkMixin):
     def set_caption(self, key: int | str, text: str) -> None:
         """A person's caption: kept across re-tags until the person changes it again."""
         with self._write() as c:
@@ -34,6 +34,7 @@ class EditsMixin(CatalogBase):
                 "ELSE model_caption END, caption = ?, caption_source = 'person', updated_at = ? WHERE id = ?",
                 (text.strip(), now_iso(), image_id),
             )
+            self._reindex_cjk(image_id)
 
     def add_tags(self, key: int | str, tags: Sequence[str]) -> None:
         """A person adds tags (``a|b`` hierarchy paths allowed); they stay across re-tags."""
@@ -96,7 +97,7 @@ class EditsMixin(CatalogBase):
                 "updated_at = ? WHERE id = ?",
                 (now_iso(), image_id),
             )
-            self._refresh_tags_text(image_id)
+            self._refresh_tags_text(image_id)  # indexes the caption's CJK too
         return True
 
     def removed_tags(self, key: int | str) -> tuple[str, ...]:
@@ -125,3 +126,4 @@ class EditsMixin(CatalogBase):
             "UPDATE images SET tags_text = ?, updated_at = ? WHERE id = ?",
             ("\n".join(sorted(paths, key=str.lower)), now_iso(), image_id),
         )
+        self._reindex_cjk(image_id)

@@ -151,10 +151,12 @@ class ImagesMixin(TombstonesMixin):
         return int(row[0])
 
     def _index_new(self, docs: list[FtsDoc]) -> None:
-        """Add new images rows to the FTS index (updates and deletes are kept in sync by triggers)."""
+        """Add new images rows to the FTS index (updates and deletes are kept in sync by triggers),
+        and those whose text holds CJK to its bigram index (cjk.py)."""
         self._conn.executemany(
             "INSERT INTO images_fts (rowid, caption, tags_text, name, folder) VALUES (?, ?, ?, ?, ?)", docs
         )
+        self._index_cjk(docs)
 
     def _flush(self, batch: Batch, now: str) -> None:
         """Write what a batch held back: new images' tag rows and index entries, models used."""
@@ -264,6 +266,7 @@ class ImagesMixin(TombstonesMixin):
             "tags_text = ?, status = 'tagged', error = NULL WHERE id = ?",
             (*common, caption, source, model_caption, tags_text, image_id),
         )
+        self._reindex_cjk(image_id)
         gone = c.execute("DELETE FROM image_tags WHERE image_id = ? AND source = 0 RETURNING tag_id", (image_id,))
         self._count_tags([int(r[0]) for r in gone.fetchall()], -1)
         c.executemany(_INSERT_TAGS, [(image_id, tid, conf, qref) for tid, (_, conf, qref) in keep.items()])
@@ -320,6 +323,7 @@ class ImagesMixin(TombstonesMixin):
                 "UPDATE images SET path = ?, folder = ?, name = ?, updated_at = ? WHERE id = ?",
                 (new_path, folder, name, now_iso(), old_id),
             )
+            self._reindex_cjk(old_id)
             active = "status IN ('pending', 'claimed')"
             if c.execute(f"SELECT 1 FROM jobs WHERE path = ? AND {active}", (new_path,)).fetchone():
                 c.execute(f"DELETE FROM jobs WHERE path = ? AND {active}", (old_path,))

@@ -4,6 +4,8 @@ Free words (bm25 ranked; the query's last term, the word being typed, is prefix-
 words match whole words), "quoted phrases", tag:outdoors (any level),
 tag:setting|outdoors (that path and its children), folder:PATH (and below), after:DATE,
 before:DATE, camera:TEXT; a leading ``-`` negates words, phrases, tags, folders and cameras.
+A word holding Chinese, Japanese or Korean is found inside longer runs of those (``タワー`` in
+``東京タワーの夜景``), through the bigram index (cjk.py), wherever it is in the query.
 User text only ever reaches FTS5 inside a double-quoted string with quotes doubled.
 """
 
@@ -15,6 +17,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from autotagger.catalog.cjk import has_cjk, term_match
 from autotagger.catalog.errors import QueryError
 
 KEYS = ("tag", "folder", "after", "before", "camera")
@@ -32,6 +35,8 @@ MAX_TERMS = 100
 class ParsedQuery:
     words: list[str] = field(default_factory=list)  # FTS5 terms, already quoted
     not_words: list[str] = field(default_factory=list)
+    cjk: list[str] = field(default_factory=list)  # FTS5 phrases of bigrams for images_cjk (cjk.py)
+    not_cjk: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     not_tags: list[str] = field(default_factory=list)
     folders: list[str] = field(default_factory=list)
@@ -53,26 +58,44 @@ class ParsedQuery:
     @property
     def fts_match(self) -> str | None:
         """The FTS5 expression for the positive terms (minus the negated ones), or None."""
-        if not self.words:
-            return None
-        expr = " AND ".join(self.words)
-        if self.not_words:
-            expr = f"({expr}) NOT ({' OR '.join(self.not_words)})"
-        return expr
+        return _match(self.words, self.not_words)
 
     @property
     def fts_exclude(self) -> str | None:
         """For a query with only negated words: the expression whose matches are excluded."""
-        if self.words or not self.not_words:
-            return None
-        return " OR ".join(self.not_words)
+        return _exclude(self.words, self.not_words)
+
+    @property
+    def cjk_match(self) -> str | None:
+        """As ``fts_match``, for the CJK terms and the bigram index images_cjk."""
+        return _match(self.cjk, self.not_cjk)
+
+    @property
+    def cjk_exclude(self) -> str | None:
+        return _exclude(self.cjk, self.not_cjk)
 
     @property
     def empty(self) -> bool:
         return not any(
-            (self.words, self.not_words, self.tags, self.not_tags, self.folders, self.not_folders,
-             self.cameras, self.not_cameras, self.symbols, self.not_symbols, self.after, self.before)
+            (self.words, self.not_words, self.cjk, self.not_cjk, self.tags, self.not_tags, self.folders,
+             self.not_folders, self.cameras, self.not_cameras, self.symbols, self.not_symbols, self.after,
+             self.before)
         )
+
+
+def _match(words: list[str], not_words: list[str]) -> str | None:
+    if not words:
+        return None
+    expr = " AND ".join(words)
+    if not_words:
+        expr = f"({expr}) NOT ({' OR '.join(not_words)})"
+    return expr
+
+
+def _exclude(words: list[str], not_words: list[str]) -> str | None:
+    if words or not not_words:
+        return None
+    return " OR ".join(not_words)
 
 
 def fts_string(text: str, *, prefix: bool) -> str:
@@ -179,6 +202,12 @@ def parse_query(query: str) -> ParsedQuery:
             # only the last term is the word still being typed: prefix-match it, earlier words are
             # whole words (a whole-word match reads only the newest postings; a prefix merges them all)
             prefix = k == len(terms) - 1 and not quoted and not neg
+            if has_cjk(value):  # found inside longer runs, which covers the prefix of the last term
+                phrase, latin = term_match(value)
+                (q.not_cjk if neg else q.cjk).append(phrase)
+                if not neg:  # "東京-tower": tower as a word of its own (-東京-tower leaves out what has 東京)
+                    q.words.extend(fts_string(w, prefix=prefix and j == len(latin) - 1) for j, w in enumerate(latin))
+                continue
             (q.not_words if neg else q.words).append(fts_string(value, prefix=prefix))
             if prefix and _PLAIN.fullmatch(value):
                 q.prefix = value.lower()

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from autotagger.catalog.cjk import has_cjk, index_text
 from autotagger.catalog.errors import CatalogError, damaged
 from autotagger.catalog.query import fold_tag
 
@@ -186,6 +187,49 @@ CREATE TABLE tombstones (
 CREATE INDEX tombstones_age ON tombstones (forgotten_at);
 """
 
+# Chinese, Japanese and Korean words inside longer runs (cjk.py): the words of an image's text that hold
+# CJK, as overlapping bigrams, in cjk_grams (only images with such text have a row) and its own FTS5
+# index, so that images_fts, and with it every Latin search and its ranking, stays as it was. New rows
+# are indexed by the catalogue code (as images_fts); when an image's text changes or the image goes, its
+# row goes by trigger (plain SQL: any SQLite tool can still write the file) and the catalogue code
+# writes the new one. cjk_bigrams() and has_cjk() exist only while migrating (schema.migrate).
+V7_CJK = """
+CREATE TABLE cjk_grams (
+    id INTEGER PRIMARY KEY,  -- images.id
+    caption TEXT NOT NULL DEFAULT '',
+    tags_text TEXT NOT NULL DEFAULT '',
+    name TEXT NOT NULL DEFAULT '',
+    folder TEXT NOT NULL DEFAULT ''
+);
+CREATE VIRTUAL TABLE images_cjk USING fts5 (
+    caption, tags_text, name, folder,
+    content = 'cjk_grams', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2', prefix = '1'
+);
+CREATE TRIGGER images_cjk_ad AFTER DELETE ON cjk_grams BEGIN
+    INSERT INTO images_cjk (images_cjk, rowid, caption, tags_text, name, folder)
+    VALUES ('delete', old.id, old.caption, old.tags_text, old.name, old.folder);
+END;
+CREATE TRIGGER images_cjk_au AFTER UPDATE ON cjk_grams BEGIN
+    INSERT INTO images_cjk (images_cjk, rowid, caption, tags_text, name, folder)
+    VALUES ('delete', old.id, old.caption, old.tags_text, old.name, old.folder);
+    INSERT INTO images_cjk (rowid, caption, tags_text, name, folder)
+    VALUES (new.id, new.caption, new.tags_text, new.name, new.folder);
+END;
+CREATE TRIGGER cjk_grams_image_ad AFTER DELETE ON images BEGIN
+    DELETE FROM cjk_grams WHERE id = old.id;
+END;
+CREATE TRIGGER cjk_grams_image_au AFTER UPDATE OF caption, tags_text, name, folder ON images BEGIN
+    DELETE FROM cjk_grams WHERE id = old.id;
+END;
+INSERT INTO cjk_grams (id, caption, tags_text, name, folder)
+SELECT id, cjk_bigrams(caption), cjk_bigrams(tags_text), cjk_bigrams(name), cjk_bigrams(folder) FROM images
+WHERE (caption || tags_text || name || folder) GLOB '*[^' || char(1) || '-' || char(127) || ']*'  -- not ASCII
+AND (has_cjk(caption) OR has_cjk(tags_text) OR has_cjk(name) OR has_cjk(folder));
+INSERT INTO images_cjk (images_cjk) VALUES ('rebuild');
+INSERT INTO images_cjk (images_cjk, rank) VALUES ('rank', 'bm25(4.0, 2.0, 1.0, 0.5)');
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables", V1_CORE),
     Migration(2, "full-text index over caption, tags, name and folder", V2_FTS),
@@ -193,6 +237,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "failed jobs wait before they are tried again", V4_RETRY_AT),
     Migration(5, "tags match and stay one tag whatever their case, beyond ASCII", V5_TAG_FOLD),
     Migration(6, "forgotten photos' records kept by content hash, to come back with the photo", V6_TOMBSTONES),
+    Migration(7, "Chinese, Japanese and Korean words found inside longer runs of text", V7_CJK),
 )
 LATEST = MIGRATIONS[-1].version
 
@@ -280,6 +325,8 @@ def migrate(
     if current == latest:
         return None
     conn.create_function("tag_fold", 1, fold_tag, deterministic=True)  # for V5_TAG_FOLD
+    conn.create_function("cjk_bigrams", 1, index_text, deterministic=True)  # for V7_CJK
+    conn.create_function("has_cjk", 1, has_cjk, deterministic=True)
     backup = None
     if current > 0:
         problems = quick_check(conn)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
+from autotagger.catalog.cjkindex import CjkMixin
 from autotagger.catalog.planner import PlannerMixin
 from autotagger.catalog.query import parse_query
 from autotagger.catalog.records import CatalogStatus, SearchHit
@@ -12,20 +13,21 @@ from autotagger.catalog.records import CatalogStatus, SearchHit
 HIT_COLUMNS = "i.id, i.path, i.caption, i.tags_text, i.captured_at, i.camera"
 
 
-class SearchMixin(PlannerMixin):
+class SearchMixin(PlannerMixin, CjkMixin):
     def search(self, query: str, *, limit: int = 100, offset: int = 0) -> list[SearchHit]:
         """Free words match whole words, except the query's last term (the word being typed), which is
         prefix-matched: "red ca" finds "red car", "ca red" does not. A plain prefix is searched as the
         OR of the whole words it stands for when the vocabulary snapshot allows (vocab.py): the same
-        hits, each word then scored by bm25 on its own.
+        hits, each word then scored by bm25 on its own. A word holding Chinese, Japanese or Korean is
+        found anywhere inside a longer run of those ("タワー" in "東京タワーの夜景", cjk.py).
         Hits best first: bm25 when the query has words (in blocks of the newest 1,000 hits when
-        there are more, see planner.py); else by capture date when the query has after:/before:,
-        else newest in the catalogue first."""
+        there are more, see planner.py; bm25 of the CJK words when they drive the search); else by
+        capture date when the query has after:/before:, else newest in the catalogue first."""
         limit, offset = max(0, limit), max(0, offset)
         q = parse_query(query)
         if limit == 0:
             return []
-        if q.fts_match is not None:
+        if q.fts_match is not None or q.cjk_match is not None:
             rows = self._query(query, f"{HIT_COLUMNS}, f.rank", ranked=(limit, offset))
         else:
             order = "i.captured_at DESC, i.id DESC" if q.after or q.before else "i.id DESC"
@@ -89,10 +91,13 @@ class SearchMixin(PlannerMixin):
         )
 
     def optimize(self) -> None:
-        """Maintenance after a big import: merge the FTS index, rebuild the vocabulary snapshot
-        (vocab.py), refresh planner statistics, checkpoint."""
+        """Maintenance after a big import: merge the FTS indexes, rebuild the vocabulary snapshot
+        (vocab.py), index CJK text another tool wrote (cjkindex.py), refresh planner statistics,
+        checkpoint."""
         with self._write() as c:
+            self._catch_up_cjk()
             c.execute("INSERT INTO images_fts (images_fts) VALUES ('optimize')")
+            c.execute("INSERT INTO images_cjk (images_cjk) VALUES ('optimize')")
             self.refresh_vocab()
             c.execute("ANALYZE")
         self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -100,8 +105,9 @@ class SearchMixin(PlannerMixin):
     def integrity_check(self) -> list[str]:
         """Problems found by SQLite's and FTS5's integrity checks (empty when all is well)."""
         problems = [str(r[0]) for r in self._conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
-        try:
-            self._conn.execute("INSERT INTO images_fts (images_fts, rank) VALUES ('integrity-check', 1)")
-        except sqlite3.DatabaseError as exc:
-            problems.append(f"fts5: {exc}")
+        for table in ("images_fts", "images_cjk"):
+            try:
+                self._conn.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)")
+            except sqlite3.DatabaseError as exc:
+                problems.append(f"fts5 {table}: {exc}")
         return problems

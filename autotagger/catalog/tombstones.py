@@ -15,7 +15,8 @@ import sqlite3
 import time
 from typing import Any
 
-from autotagger.catalog._base import IMAGE_COLUMNS, CatalogBase, split_path
+from autotagger.catalog._base import IMAGE_COLUMNS, split_path
+from autotagger.catalog.cjkindex import CjkMixin
 from autotagger.catalog.errors import CatalogDamaged, CatalogError, damage_error
 from autotagger.catalog.records import ImageRecord
 from autotagger.catalog.schema import now_iso
@@ -35,7 +36,7 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-class TombstonesMixin(CatalogBase):
+class TombstonesMixin(CjkMixin):
     def _prepare(self) -> None:
         """A writer opening the catalogue drops the tombstones past their time (a read finds whether
         there are any: most opens write nothing). A catalogue it cannot write to opens all the same."""
@@ -159,4 +160,5 @@ class TombstonesMixin(CatalogBase):
             "INSERT INTO images_fts (rowid, caption, tags_text, name, folder) VALUES (?, ?, ?, ?, ?)",
             (image_id, str(fields["caption"] or ""), tags_text, name, folder),
         )
+        self._index_cjk([(image_id, str(fields["caption"] or ""), tags_text, name, folder)])
         return image_id

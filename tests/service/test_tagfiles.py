@@ -84,13 +84,13 @@ def test_a_raw_and_jpeg_pair_is_one_model_run_and_one_result(tmp_path: Path) -> 
     got = list(tag_paths([str(raw), str(jpeg), str(other)], tagger, batch_size=4, workers=1))
     assert [r.path for r in got] == [str(raw), str(jpeg), str(other)]
     assert tagger.images_seen == 2
-    alone = list(tag_paths([str(jpeg)], FakeTagger(), batch_size=1, workers=1))[0]
+    alone = next(tag_paths([str(jpeg)], FakeTagger(), batch_size=1, workers=1))
     assert got[0].caption == got[1].caption == alone.caption  # the JPEG's, for both
     assert got[0].tags == got[1].tags and got[2].caption != got[1].caption
 
     jpeg.write_bytes(b"\xff\xd8\xff\xe0 damaged")
     tagger = FakeTagger()
     got = list(tag_paths([str(jpeg), str(raw)], tagger, batch_size=4, workers=1))
-    from_raw = list(tag_paths([str(raw)], FakeTagger(), batch_size=1, workers=1))[0]
+    from_raw = next(tag_paths([str(raw)], FakeTagger(), batch_size=1, workers=1))
     assert [r.path for r in got] == [str(jpeg), str(raw)] and tagger.images_seen == 1
     assert all(r.ok and r.caption == from_raw.caption for r in got)
