@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from autotagger.catalog import Catalog
-from autotagger.cli import main
 from autotagger.types import Answer, Tag, TagResult
+from tests.cli.helpers import run
 
 
 @pytest.fixture
@@ -32,15 +32,6 @@ def catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         cat.record_failure("/p/broken.jpg", "cannot decode: truncated JPEG")
         cat.add_folder("/p")
     return path
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse usage errors
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_search_json_lines(catalog: Path, capsys: pytest.CaptureFixture[str]) -> None:

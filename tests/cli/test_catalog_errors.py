@@ -8,8 +8,8 @@ import pytest
 
 from autotagger.catalog import Catalog
 from autotagger.catalog.query import MAX_TERMS
-from autotagger.cli import main
 from tests.catalog.helpers import damage, result
+from tests.cli.helpers import run
 
 
 @pytest.fixture
@@ -22,15 +22,6 @@ def catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             cat.record_result(result(f"/p/{name}.jpg", caption=f"a {name} on the beach"), camera="Canon EOS R5")
         cat.add_folder("/p")
     return path
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.mark.parametrize(

@@ -11,23 +11,14 @@ import pytest
 
 from autotagger.catalog import Catalog, WriterLock
 from autotagger.catalog.schema import LATEST
-from autotagger.cli import main
 from tests.catalog.helpers import build_old, result
+from tests.cli.helpers import run
 
 
 @pytest.fixture(autouse=True)
 def _no_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AUTOTAGGER_CONFIG", str(tmp_path / "no-config.toml"))
     monkeypatch.delenv("AUTOTAGGER_CATALOG", raising=False)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_search_finds_in_a_v4_catalogue_upgrading_it_with_a_backup(tmp_path: Path,

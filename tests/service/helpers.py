@@ -121,3 +121,19 @@ def catalog_rows(cat_path: Path) -> dict[str, Any]:
         return {r.path: r for r in cat.iter_images()}
     finally:
         cat.close()
+
+
+def remember_folder(cat_path: Path, folder: Path, recursive: bool = True) -> None:
+    """`autotagger folders add FOLDER` (``--no-recursive`` when not ``recursive``)."""
+    from autotagger.catalog import Catalog
+
+    with Catalog(cat_path) as cat:
+        cat.add_folder(str(folder), recursive=recursive)
+
+
+def forget_folder(cat_path: Path, folder: Path) -> None:
+    """`autotagger folders remove FOLDER`."""
+    from autotagger.catalog import Catalog
+
+    with Catalog(cat_path) as cat:
+        cat.remove_folder(str(folder))

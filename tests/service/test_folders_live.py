@@ -7,21 +7,20 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from autotagger.catalog import Catalog
 from autotagger.service.events import Notice
 from autotagger.service.service import Service
 
-from .helpers import LoggingTagger, Running, catalog_rows, make_jpeg, model_calls, options, wait_until
-
-
-def _remember(cat_path: Path, folder: Path, recursive: bool = True) -> None:
-    with Catalog(cat_path) as cat:
-        cat.add_folder(str(folder), recursive=recursive)
-
-
-def _forget(cat_path: Path, folder: Path) -> None:
-    with Catalog(cat_path) as cat:
-        cat.remove_folder(str(folder))
+from .helpers import (
+    LoggingTagger,
+    Running,
+    catalog_rows,
+    forget_folder,
+    make_jpeg,
+    model_calls,
+    options,
+    remember_folder,
+    wait_until,
+)
 
 
 def _flat_tree(tmp_path: Path) -> tuple[Path, Path, Path, Path, Path]:
@@ -30,7 +29,7 @@ def _flat_tree(tmp_path: Path) -> tuple[Path, Path, Path, Path, Path]:
     top, log = tmp_path / "top", tmp_path / "calls.log"
     (top / "sub").mkdir(parents=True)
     cat_path = tmp_path / "catalog.sqlite3"
-    _remember(cat_path, top, recursive=False)
+    remember_folder(cat_path, top, recursive=False)
     return top, log, cat_path, make_jpeg(top / "here.jpg", 1), make_jpeg(top / "sub" / "below.jpg", 2)
 
 
@@ -39,19 +38,19 @@ def test_a_folder_added_while_running_is_scanned_and_watched_and_a_removed_one_i
     a.mkdir()
     b.mkdir()
     cat_path = tmp_path / "catalog.sqlite3"
-    _remember(cat_path, a)
+    remember_folder(cat_path, a)
     old = make_jpeg(b / "old.jpg", 1)  # in b before b is remembered
     svc = Service(options(tmp_path, None, check_every=0.2), lambda: LoggingTagger(log))
     with Running(svc) as running:
         assert svc.folders == [str(a)]
-        _remember(cat_path, b)
+        remember_folder(cat_path, b)
         wait_until(lambda: model_calls(log)[str(old)] == 1, 20, what="b's photo found by a scan")
         new = make_jpeg(b / "new.jpg", 2)
         wait_until(lambda: model_calls(log)[str(new)] == 1, 20, what="b watched")
         assert svc.folders == [str(a), str(b)] and str(b) in svc.watcher.watched()  # type: ignore[union-attr]
         assert svc.snapshot().folders == (str(a), str(b))
 
-        _forget(cat_path, b)
+        forget_folder(cat_path, b)
         wait_until(lambda: str(b) not in svc.watcher.watched(), 10, what="b no longer watched")  # type: ignore[union-attr]
         make_jpeg(b / "after.jpg", 3)
         marker = make_jpeg(a / "marker.jpg", 4)  # events are handled in order: once a's marker is
@@ -75,7 +74,7 @@ def test_a_folder_remembered_without_sub_folders_is_watched_and_scanned_so(tmp_p
         wait_until(lambda: model_calls(log)[str(marker)] == 1, 20, what="marker")
         assert set(model_calls(log)) == {str(here), str(marker)}
 
-        _remember(cat_path, top, recursive=True)  # now with its sub-folders: scanned again, deep
+        remember_folder(cat_path, top, recursive=True)  # now with its sub-folders: scanned again, deep
         wait_until(lambda: model_calls(log)[str(below)] == 1, 20, what="the sub-folder scanned")
         wait_until(lambda: model_calls(log)[str(top / "new" / "x.jpg")] == 1, 20)
         late = make_jpeg(top / "sub" / "late.jpg", 6)
@@ -102,7 +101,7 @@ def test_a_service_with_no_folders_says_so_and_picks_up_the_first_one(tmp_path: 
     thread.start()
     try:
         wait_until(lambda: any(isinstance(e, Notice) and "no folders to watch" in e.message for e in events), 10)
-        _remember(cat_path, a)
+        remember_folder(cat_path, a)
         wait_until(lambda: model_calls(log)[str(photo)] == 1, 20, what="the first folder's photo")
     finally:
         svc.stop()

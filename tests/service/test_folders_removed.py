@@ -15,17 +15,16 @@ from autotagger.service.events import Notice
 from autotagger.service.folders import WatchedFolders
 from autotagger.service.service import Service
 
-from .helpers import LoggingTagger, Running, make_jpeg, model_calls, options, wait_until
-
-
-def _remember(cat_path: Path, folder: Path, recursive: bool = True) -> None:
-    with Catalog(cat_path) as cat:
-        cat.add_folder(str(folder), recursive=recursive)
-
-
-def _forget(cat_path: Path, folder: Path) -> None:
-    with Catalog(cat_path) as cat:
-        cat.remove_folder(str(folder))
+from .helpers import (
+    LoggingTagger,
+    Running,
+    forget_folder,
+    make_jpeg,
+    model_calls,
+    options,
+    remember_folder,
+    wait_until,
+)
 
 
 def _pending(cat_path: Path) -> set[str]:
@@ -43,7 +42,7 @@ def test_photos_queued_in_a_removed_folder_are_dropped_not_tagged(tmp_path: Path
     kept = make_jpeg(deep / "inner" / "kept.jpg", 5)  # deep is watched with its sub-folders
     here, below = make_jpeg(c / "here.jpg", 6), make_jpeg(c / "sub" / "below.jpg", 7)
     for folder in (a, b, deep, deep / "inner", c):
-        _remember(cat_path, folder)
+        remember_folder(cat_path, folder)
     with Catalog(cat_path) as cat:
         cat.enqueue(str(asked), reason="retag")
     svc = Service(options(tmp_path, None, check_every=0.2), lambda: LoggingTagger(log))
@@ -51,9 +50,9 @@ def test_photos_queued_in_a_removed_folder_are_dropped_not_tagged(tmp_path: Path
     with Running(svc) as running:
         everything = {str(p) for p in (*dropped, kept, here, below)}
         wait_until(lambda: _pending(cat_path) >= everything, 20, what="the first scan")
-        _forget(cat_path, b)
-        _forget(cat_path, deep / "inner")
-        _remember(cat_path, c, recursive=False)  # its sub-folders no longer watched
+        forget_folder(cat_path, b)
+        forget_folder(cat_path, deep / "inner")
+        remember_folder(cat_path, c, recursive=False)  # its sub-folders no longer watched
 
         said = [
             f"{b}: no longer watched, 3 queued photos dropped",
