@@ -8,6 +8,7 @@ from autotagger.catalog.cjkindex import CjkMixin
 from autotagger.catalog.errors import CatalogError
 from autotagger.catalog.query import normalise_tag
 from autotagger.catalog.schema import now_iso
+from autotagger.text import storable
 
 
 def _clean(tags: Sequence[str]) -> list[str]:
@@ -26,13 +27,14 @@ def _clean(tags: Sequence[str]) -> list[str]:
 
 class EditsMixin(CjkMixin):
     def set_caption(self, key: int | str, text: str) -> None:
-        """A person's caption: kept across re-tags until the person changes it again."""
+        """A person's caption: kept across re-tags until the person changes it again. Kept as the
+        file will hold it (autotagger.text.storable): the catalogue and the file agree on what was saved."""
         with self._write() as c:
             image_id = self._image_id(key)
             c.execute(
                 "UPDATE images SET model_caption = CASE WHEN caption_source = 'model' THEN caption "
                 "ELSE model_caption END, caption = ?, caption_source = 'person', updated_at = ? WHERE id = ?",
-                (text.strip(), now_iso(), image_id),
+                (storable(text, caption=True), now_iso(), image_id),
             )
             self._reindex_cjk(image_id)
 

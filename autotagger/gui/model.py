@@ -161,6 +161,22 @@ class ImageListModel(QAbstractListModel):
         idx = self.index(row)
         self.dataChanged.emit(idx, idx)
 
+    def move_hit(self, old: str, new: str) -> bool:
+        """A photo the service moved (renamed, or another folder): its cell names and loads the file
+        where it is now, in place (no re-query: the selection and scroll position stay). False when
+        the grid does not show it."""
+        import dataclasses
+
+        row = self._row_of.get(old, -1)
+        if row < 0:
+            return False
+        self._rows[row] = dataclasses.replace(self._rows[row], path=new)
+        del self._row_of[old]
+        self._row_of[new] = row
+        idx = self.index(row)
+        self.dataChanged.emit(idx, idx)
+        return True
+
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None

@@ -127,7 +127,7 @@ def _write_back(record: Any, settings: Settings, removed: Sequence[str] = ()) ->
 
 
 def set_caption(catalog: Any, image_id: int, text: str, settings: Settings) -> EditResult:
-    catalog.set_caption(image_id, text.strip())
+    catalog.set_caption(image_id, text)
     rec = catalog.get_image(image_id)
     written, warning = _write_back(rec, settings)
     return EditResult(rec, written, warning)

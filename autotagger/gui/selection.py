@@ -52,9 +52,24 @@ class SelectionMixin(WindowParts):
     def edit_caption(self, image_id: int, text: str) -> None:
         self._edit(ops.set_caption, image_id, text)
 
-    def _edit(self, fn: Callable[..., ops.EditResult], image_id: int, value: Any) -> None:
-        self.writer.call(fn, image_id, value, self.settings, on_done=self._edited,
-                         on_error=lambda m: self.show_message(f"could not save: {m}"))
+    def add_tags(self, image_id: int, tags: list[str]) -> None:
+        self._edit(ops.add_tags, image_id, tags, on_error=lambda: self._tags_refused(image_id, tags))
+
+    def _tags_refused(self, image_id: int, tags: list[str]) -> None:
+        """Tags the catalogue refused (a control character pasted in) go back in the box, to be
+        corrected rather than typed again; unless the pane moved on or something else was typed."""
+        shown = self.detail.record
+        if shown is not None and shown.id == image_id and not self.detail.new_tag.text():
+            self.detail.new_tag.setText(", ".join(tags))
+
+    def _edit(self, fn: Callable[..., ops.EditResult], image_id: int, value: Any,
+              on_error: Callable[[], None] | None = None) -> None:
+        def failed(message: str) -> None:
+            self.show_message(f"could not save: {message}")
+            if on_error is not None:
+                on_error()
+
+        self.writer.call(fn, image_id, value, self.settings, on_done=self._edited, on_error=failed)
 
     def _edited(self, result: ops.EditResult) -> None:
         rec = result.record

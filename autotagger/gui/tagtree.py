@@ -37,6 +37,23 @@ def node_paths(paths: Iterable[str]) -> list[str]:
     return list(out)
 
 
+def spellings(paths: Iterable[str]) -> dict[str, str]:
+    """Each tag path's spelling in the tree: ``tag:`` matches regardless of case (beyond ASCII), so
+    the spellings an older catalogue kept apart (place|Église, place|église; migration 5 keeps both)
+    are one node, named as the first path given (the most used: tag_counts' order) spells it, at
+    every level."""
+    first: dict[str, str] = {}  # casefolded node path -> the node path shown
+    out: dict[str, str] = {}
+    for path in paths:
+        parts = [p for p in path.split("|") if p]
+        shown = ""
+        for k in range(1, len(parts) + 1):
+            key = "|".join(parts[:k]).casefold()
+            shown = first.setdefault(key, f"{shown}|{parts[k - 1]}" if shown else parts[k - 1])
+        out[path] = shown
+    return out
+
+
 def node_counts(catalog: Any) -> NodeCounts:
     """Run on a catalogue thread: each node's count is ``catalog.count(tag_term(node))``, exactly the
     photos a click on it lists (a tag used bare and as a parent counts each photo once). A node
@@ -44,7 +61,11 @@ def node_counts(catalog: Any) -> NodeCounts:
     then the sum of its children's (see :func:`build_tree`)."""
     from autotagger.catalog.errors import QueryError
 
-    exact = {str(p): int(n) for p, n in catalog.tag_counts()}
+    counts = [(str(p), int(n)) for p, n in catalog.tag_counts()]
+    shown = spellings(p for p, _n in counts)
+    exact: dict[str, int] = {}
+    for p, n in counts:  # twin spellings summed: an upper bound (a photo may carry both)
+        exact[shown[p]] = exact.get(shown[p], 0) + n
     nodes: list[tuple[str, int]] = []
     for path in node_paths(exact):
         try:

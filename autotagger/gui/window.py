@@ -123,7 +123,7 @@ class MainWindow(SearchMixin, SelectionMixin, ActionsMixin, ServiceMixin):
         # right: detail
         self.detail = DetailPane()
         self.detail.captionEdited.connect(self.edit_caption)
-        self.detail.tagsAdded.connect(lambda i, t: self._edit(ops.add_tags, i, t))
+        self.detail.tagsAdded.connect(self.add_tags)
         self.detail.tagsRemoved.connect(lambda i, t: self._edit(ops.remove_tags, i, t))
         self.previews.ready.connect(self._preview_ready)
 

@@ -24,7 +24,6 @@ its path, and the leaf stays.
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -40,6 +39,7 @@ from autotagger.metadata.model import (
 )
 from autotagger.metadata.parts import Parts
 from autotagger.metadata.xmp import NS_DC, NS_LR, NS_RDF, XmpDoc, q
+from autotagger.text import storable
 
 DC_DESCRIPTION = q(NS_DC, "description")
 DC_SUBJECT = q(NS_DC, "subject")
@@ -67,8 +67,6 @@ PERSON_ADDED = {
     "xp": A("PersonXPKeywords"),
 }
 SCALARS = ("ModelId", "QuestionSetVersion", "Date", "Caption", "CaptionSource")
-# what XML 1.0 cannot hold (C0 controls but TAB/LF/CR, surrogates, U+FFFE/U+FFFF) and so no XMP
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass
@@ -192,24 +190,14 @@ def _leaf(path: str) -> str:
     return path.rsplit("|", 1)[-1]
 
 
-def _clean(text: str, *, caption: bool = False) -> str:
-    """``text`` as every field can hold it and read it back the same: no character XML cannot
-    hold (the packet would be unreadable, to us too), a CR as XML reads it back (LF), and in a
-    keyword no line break or tab, and no spaces around it (XPKeywords is read back stripped)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if not caption:
-        text = text.replace("\n", " ").replace("\t", " ")
-    return _NOT_XML.sub("", text).strip()
-
-
 def _cleaned(record: MetadataRecord) -> MetadataRecord:
-    tags = tuple(replace(t, path=path) for t in record.tags if (path := _clean(t.path)))
+    tags = tuple(replace(t, path=path) for t in record.tags if (path := storable(t.path)))
     return replace(
         record,
-        caption=_clean(record.caption, caption=True),
+        caption=storable(record.caption, caption=True),
         tags=tags,
-        person_tags=tuple(p for p in map(_clean, record.person_tags) if p),
-        removed_tags=tuple(p for p in map(_clean, record.removed_tags) if p),
+        person_tags=tuple(p for p in map(storable, record.person_tags) if p),
+        removed_tags=tuple(p for p in map(storable, record.removed_tags) if p),
     )
 
 

@@ -47,3 +47,12 @@ def test_a_tag_with_a_line_break_is_refused(tmp_path: Path) -> None:
         with pytest.raises(CatalogError, match="line breaks"):
             cat.add_tags("/p/a.jpg", ["family\ngrandma"])
         cat.add_tags("/p/a.jpg", ["famille|grand-mère"])  # any letters are fine
+
+
+def test_a_persons_caption_is_kept_as_the_file_will_hold_it(tmp_path: Path) -> None:
+    """What XML cannot hold (a bell, an escape) is left out, as the file writer leaves it out: the
+    catalogue, its search and the file agree on what was saved. Line breaks and tabs stay."""
+    with Catalog(tmp_path / "c.sqlite3") as cat:
+        cat.record_result(result("/p/a.jpg"))
+        cat.set_caption("/p/a.jpg", "  Grandma\x07's\tgarden\r\n\x1b[1msummer  ")
+        assert cat.get_image("/p/a.jpg").caption == "Grandma's\tgarden\n[1msummer"
