@@ -4,6 +4,8 @@ Free words (bm25 ranked; the query's last term, the word being typed, is prefix-
 words match whole words), "quoted phrases", tag:outdoors (any level),
 tag:setting|outdoors (that path and its children), folder:PATH (and below), after:DATE,
 before:DATE, camera:TEXT; a leading ``-`` negates words, phrases, tags, folders and cameras.
+Inside double quotes ``\\"`` is a quote; backslashes count only before a quote (``\\\\"``: a
+backslash, then the closing quote), as on a Windows command line (:func:`quote_value`).
 A word holding Chinese, Japanese or Korean is found inside longer runs of those (``タワー`` in
 ``東京タワーの夜景``), through the bigram index (cjk.py), wherever it is in the query.
 User text only ever reaches FTS5 inside a double-quoted string with quotes doubled.
@@ -138,6 +140,55 @@ def _parse_date(key: str, text: str) -> str:
     raise QueryError(f"bad date in {key}:{text} (use YYYY, YYYY-MM or YYYY-MM-DD)")
 
 
+def quote_value(text: str) -> str:
+    """``text`` as one value of a query term (after ``tag:``, ``folder:``, ``camera:``), bare when
+    it can be (``subject|cat``), else in quotes, escaped as :func:`_read_quoted` reads them back: the
+    one way the GUI writes a tag or folder name into the search box, so that any name it shows can be
+    searched."""
+    if text and not any(c.isspace() or c == '"' for c in text):
+        return text  # a bare value keeps its backslashes as typed (no escapes outside quotes)
+    out: list[str] = []
+    slashes = 0
+    for ch in text:
+        if ch == "\\":
+            slashes += 1
+            continue
+        if ch == '"':  # the backslashes before it doubled, and one for the quote itself
+            out.append("\\" * (2 * slashes + 1) + '"')
+        else:
+            out.append("\\" * slashes + ch)
+        slashes = 0
+    return '"' + "".join(out) + "\\" * (2 * slashes) + '"'  # before the closing quote: doubled
+
+
+def _read_quoted(query: str, i: int) -> tuple[str, int]:
+    """The quoted part opening at ``i``: (its text, the index after its closing quote). Backslashes
+    count only before a quote, as in a Windows command line: ``\\"`` is a quote, ``\\\\"`` a
+    backslash then the closing quote, and every other backslash is kept as typed, so that a quoted
+    Windows or network path (``"C:\\Photos\\2024"``, ``"\\\\nas\\photos"``) reads as typed."""
+    out: list[str] = []
+    j, n = i + 1, len(query)
+    while j < n:
+        k = j
+        while k < n and query[k] == "\\":
+            k += 1
+        slashes = k - j
+        if k < n and query[k] == '"':
+            out.append("\\" * (slashes // 2))
+            if slashes % 2 == 0:  # the closing quote
+                return "".join(out), k + 1
+            out.append('"')
+            j = k + 1
+            continue
+        if slashes:
+            out.append("\\" * slashes)
+            j = k
+            continue
+        out.append(query[j])
+        j += 1
+    raise QueryError("unbalanced quote in query")
+
+
 def _read_value(query: str, i: int) -> tuple[str, bool, int]:
     """Read a bare or quoted value from ``i``: (text, was_quoted, next index)."""
     n = len(query)
@@ -145,12 +196,9 @@ def _read_value(query: str, i: int) -> tuple[str, bool, int]:
     quoted = False
     while i < n and not query[i].isspace():
         if query[i] == '"':
-            end = query.find('"', i + 1)
-            if end < 0:
-                raise QueryError("unbalanced quote in query")
-            out.append(query[i + 1 : end])
+            text, i = _read_quoted(query, i)
+            out.append(text)
             quoted = True
-            i = end + 1
         else:
             out.append(query[i])
             i += 1
@@ -186,6 +234,9 @@ def _is_symbol(text: str) -> bool:
 
 
 def parse_query(query: str) -> ParsedQuery:
+    """The terms of ``query`` (syntax: the module's docstring). A value with spaces or quotes goes in
+    double quotes, where ``\\"`` is a quote and backslashes count only before a quote (``folder:"/photos/Mike's \\"Party\\""``,
+    ``tag:"nickname|\\"Bear\\""``); :func:`quote_value` writes a value so."""
     if "\x00" in query:
         raise QueryError("query contains a NUL character")
     q = ParsedQuery()

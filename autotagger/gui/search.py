@@ -7,6 +7,7 @@ import re
 
 from PySide6.QtCore import QTimer
 
+from autotagger.catalog.query import quote_value
 from autotagger.gui import ops
 from autotagger.gui.tagtree import NodeCounts, node_counts, tag_term
 from autotagger.gui.window_parts import WindowParts
@@ -21,6 +22,12 @@ def _drop_term(text: str, term: str) -> str:
 
 def _has_term(text: str, term: str) -> bool:
     return re.search(r"(^|\s)" + re.escape(term) + r"(?=\s|$)", text) is not None
+
+
+def folder_term(folder: str) -> str:
+    """The query term for a folder: quoted when it has spaces or quotes (``quote_value``), so that a
+    folder such as ``/photos/Mike's "Party"`` finds its photos, not another name's or a query error."""
+    return f"folder:{quote_value(folder)}"
 
 
 class SearchMixin(WindowParts):
@@ -54,6 +61,10 @@ class SearchMixin(WindowParts):
     def _query_failed(self, message: str) -> None:
         self.status.clearMessage()  # the error shows where the count was, until the next search
         self.status.set_query_error(message)
+
+    def filter_folder(self, folder: str) -> None:
+        """A double-click on a folder in the Folders tab: search that folder (and below)."""
+        self.search.setText(folder_term(folder))
 
     def filter_tag(self, path: str, add: bool = False) -> None:
         """A click on a tag in the tree shows that tag: it replaces the tags the tree put in the

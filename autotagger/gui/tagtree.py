@@ -15,6 +15,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QMouseEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QHeaderView, QTreeView, QWidget
 
+from autotagger.catalog.query import quote_value
+
 TagPathRole = Qt.ItemDataRole.UserRole + 10
 
 
@@ -57,8 +59,8 @@ def spellings(paths: Iterable[str]) -> dict[str, str]:
 def node_counts(catalog: Any) -> NodeCounts:
     """Run on a catalogue thread: each node's count is ``catalog.count(tag_term(node))``, exactly the
     photos a click on it lists (a tag used bare and as a parent counts each photo once). A node
-    whose term the query syntax cannot say (a quote in a tag name) is left out: its count is
-    then the sum of its children's (see :func:`build_tree`)."""
+    whose term the catalogue still refuses is left out: its count is then the sum of its children's
+    (see :func:`build_tree`)."""
     from autotagger.catalog.errors import QueryError
 
     counts = [(str(p), int(n)) for p, n in catalog.tag_counts()]
@@ -150,8 +152,9 @@ class TagTreeModel(QStandardItemModel):
 
 
 def tag_term(path: str) -> str:
-    """The query term for a tag path, quoted when it has spaces."""
-    return f'tag:"{path}"' if any(c.isspace() for c in path) else f"tag:{path}"
+    """The query term for a tag path: quoted when it has spaces or quotes (``quote_value``), so that
+    a name such as ``nickname|"Bear"`` finds its photos, not another name's or a query error."""
+    return f"tag:{quote_value(path)}"
 
 
 class TagTreeView(QTreeView):

@@ -110,7 +110,7 @@ class MainWindow(SearchMixin, SelectionMixin, ActionsMixin, ServiceMixin):
         self.folders.removeRequested.connect(
             lambda d: self.writer.call(ops.remove_folder, d, on_done=self.folders.set_folders))
         self.folders.tagNowRequested.connect(self.tag_folder)
-        self.folders.folderActivated.connect(lambda d: self.search.setText(f'folder:"{d}"'))
+        self.folders.folderActivated.connect(self.filter_folder)
         folders_box = QScrollArea()  # narrow, the panel's buttons scroll rather than squeeze
         folders_box.setWidgetResizable(True)
         folders_box.setFrameShape(QFrame.Shape.NoFrame)
