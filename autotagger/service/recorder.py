@@ -109,9 +109,13 @@ class Recorder:
         return Written(member, mine, st, h, info, kept_caption=kept_caption(done, mine.caption, edits))
 
     def _record(self, cat: Any, it: WorkItem, written: list[Written]) -> None:
-        errors = [w for w in written if w.error]
+        # A file renamed or deleted while its batch ran: its record (and job) followed the file or goes
+        # with it, so nothing is recorded at, nor failed for, the old name (a rename is no error, and a
+        # record there would outlive the file); the file at its new name is queued again below.
+        gone = {w.path for w in written if not os.path.lexists(w.path)}
+        errors = [w for w in written if w.error and w.path not in gone]
         for w in written:
-            if w.error or w.changed or w.stat is None:
+            if w.error or w.changed or w.stat is None or w.path in gone:
                 continue
             cat.record_result(
                 w.result,
@@ -134,11 +138,19 @@ class Recorder:
             self._fail(cat, it, errors[0].error or "", members=[w.path for w in errors])
             return
         self._finish(cat, it)
-        if any(w.changed for w in written):  # the file changed under us: look at it again once it settles
-            for job in it.jobs:
-                cat.enqueue(job.path, reason="changed")
+        if gone or any(w.changed for w in written):  # changed under us, or renamed: look at it again
+            self._requeue(cat, it)
         if it.content_hash:
             self._journal_done.append((it.primary, it.content_hash))
+
+    def _requeue(self, cat: Any, it: WorkItem) -> None:
+        """Queue the item's files again where they are now: a job follows its file when the watcher
+        sees a rename (catalog.move_image), so the job's path may no longer be the one claimed."""
+        for job in it.jobs:
+            now = cat.get_job(job.id)
+            path = job.path if now is None else now.path
+            if os.path.lexists(path):
+                cat.enqueue(path, reason="changed")
 
     def _finish(self, cat: Any, it: WorkItem) -> None:
         for job in it.jobs:

@@ -28,6 +28,7 @@ from typing import Any
 
 from autotagger.engine.base import is_oom
 from autotagger.service.events import Event, Notice
+from autotagger.service.inflight import GroupsInFlight, groups_of
 from autotagger.service.items import (
     WorkerConfig,
     WorkItem,
@@ -97,6 +98,7 @@ class Worker:
         # waits there while the next runs through the model
         self._finishing: queue.Queue[Finishing | None] = queue.Queue(maxsize=1)
         self.twins = Twins()
+        self.groups = GroupsInFlight()  # a pair's jobs in two batches: the second waits for the first
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -189,6 +191,8 @@ class Worker:
                         break
                     except queue.Full:
                         continue
+                else:
+                    self.groups.give_back(groups_of(items))
         finally:
             pool.shutdown(wait=True)
             self._put_sentinel()
@@ -216,6 +220,7 @@ class Worker:
         by_group: dict[str, list[Any]] = {}
         for job in jobs:
             by_group.setdefault(group_key(job.path), []).append(job)
+        self.groups.take(by_group, self.stop_event.is_set)  # planned once an earlier batch is recorded
         index: dict[str, list[str]] = {}  # capture group key -> members on disk, one listdir per folder
         stems: dict[str, set[str]] = {}  # folder -> the batch's stems there (a group key's last part)
         for key in by_group:
@@ -298,6 +303,7 @@ class Worker:
                 if batch is None:
                     break
                 if self.stop_event.is_set():  # prefetched, not started: goes back to pending below
+                    self.groups.give_back(groups_of(batch))
                     continue
                 self._process(cat, batch)
         finally:
@@ -315,7 +321,10 @@ class Worker:
                 handed = self._finishing.get()
                 if handed is None:
                     break
-                self.recorder.record_batch(cat, handed)
+                try:
+                    self.recorder.record_batch(cat, handed)
+                finally:
+                    self.groups.give_back(groups_of(handed.batch))
         finally:
             cat.close()
 
@@ -369,7 +378,8 @@ class Worker:
         run = [it for it in batch if not it.skip and it.reuse is None and it.error is None]
         self._reuse_twins(cat, run)  # loads the model (minutes, the first time)
         if self.stop_event.is_set():  # stopped meanwhile (Ctrl-C at start-up): no file is touched; the
-            return  # claimed jobs go back to pending, as for a prefetched batch
+            self.groups.give_back(groups_of(batch))  # claimed jobs go back to pending, as for a
+            return  # prefetched batch
         run = [it for it in run if it.reuse is None]
 
         def key(it: WorkItem) -> str:
