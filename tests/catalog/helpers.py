@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from autotagger.catalog.schema import MIGRATIONS, migrate, split_statements
 from autotagger.types import Answer, Tag, TagResult
@@ -73,3 +74,10 @@ def build_old(path: Path, version: int) -> None:
         conn.close()
     for backup in path.parent.glob(f"{path.name}.v*-backup-*"):  # made by migrate: not part of the fixture
         backup.unlink()
+
+
+def names(cat: Any, query: str) -> set[str]:
+    """The file names ``query`` finds (search and count agree on how many)."""
+    hits = cat.search(query)
+    assert cat.count(query) == len(hits), query
+    return {Path(h.path).name for h in hits}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from autotagger.catalog import Catalog
-from tests.catalog.helpers import result
+from tests.catalog.helpers import names, result
 
 
 @pytest.fixture
@@ -26,12 +26,6 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Catalog, Path
     monkeypatch.setenv("HOME", str(root))
     yield cat, root
     cat.close()
-
-
-def names(cat: Catalog, query: str) -> set[str]:
-    hits = cat.search(query)
-    assert cat.count(query) == len(hits), query
-    return {Path(h.path).name for h in hits}
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from autotagger.catalog import Catalog, QueryError
 from autotagger.catalog.query import parse_query, quote_value, tokenize
-from tests.catalog.helpers import result
+from tests.catalog.helpers import names, result
 
 PARTY = "Mike's \"Party\""
 BEAR = 'nickname|"Bear"'
@@ -33,12 +33,6 @@ def party(tmp_path: Path) -> tuple[Catalog, Path]:
         cat.record_result(result(str(folder / name), tags=tags[name]))
     yield cat, root
     cat.close()
-
-
-def names(cat: Catalog, query: str) -> set[str]:
-    hits = cat.search(query)
-    assert cat.count(query) == len(hits), query
-    return {Path(h.path).name for h in hits}
 
 
 def test_escaped_quote_and_backslash_inside_quotes() -> None:
