@@ -103,34 +103,13 @@ def decode_for(path: str, prepare: Callable[[Any], Any] | None = None, min_size:
         return ImageLoadError(path, f"cannot decode ({type(exc).__name__}: {one_line(exc)})")
 
 
-def capture_groups(paths: Sequence[str]) -> list[list[str]]:
-    """``paths`` as capture groups (IMG_1.CR2 + IMG_1.JPG, see watch.files.group_key), each group's
-    files and the groups in the order given (a group where its first file was given)."""
-    from autotagger.watch.files import group_key
-
-    groups: dict[str, list[str]] = {}
-    for p in paths:
-        groups.setdefault(group_key(p), []).append(p)
-    return list(groups.values())
-
-
-def _preferred(members: Sequence[str]) -> list[str]:
-    """The order in which the model should try a capture's files: the rendering first, the RAW's
-    preview last (watch.files.primary_of)."""
-    from autotagger.watch.files import primary_of
-
-    rest, out = list(members), []
-    while rest:
-        out.append(primary_of(rest))
-        rest.remove(out[-1])
-    return out
-
-
 def _decode_group(members: Sequence[str], prepare: Callable[[Any], Any] | None) -> tuple[str, Any]:
     """The first of ``members`` (in preference order) that decodes, and its image; when none does, the
     first's path and its error (a damaged JPEG whose RAW is fine gets the RAW's preview)."""
+    from autotagger.watch.files import by_preference
+
     first: tuple[str, Any] | None = None
-    for path in _preferred(members):
+    for path in by_preference(members):
         img = decode_for(path, prepare)
         if not isinstance(img, Exception):
             return path, img
@@ -150,6 +129,8 @@ def tag_paths(
     watcher does: a RAW+JPEG pair gets one caption and one set of tags), otherwise in input order.
     Decoding (and the tagger's ``preprocess``, where it has one) runs ``2 * batch_size`` captures ahead
     of the model on ``workers`` threads."""
+    from autotagger.watch.files import capture_groups
+
     prepare = getattr(tagger, "preprocess", None)
     workers = workers or min(16, os.cpu_count() or 2)
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="decode")

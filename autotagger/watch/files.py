@@ -124,9 +124,19 @@ def _rank(path: str) -> int:
     return len(RENDERED_EXTS)  # RAW last: its embedded preview is the fallback
 
 
+def _preference(path: str) -> tuple[int, str]:
+    return _rank(path), path
+
+
 def primary_of(paths: Iterable[str]) -> str:
     """The member of a capture group the model looks at: the JPEG (or other rendering), else the RAW."""
-    return min(paths, key=lambda p: (_rank(p), p))
+    return min(paths, key=_preference)
+
+
+def by_preference(paths: Iterable[str]) -> list[str]:
+    """A capture group's members in the order the model should try them: ``primary_of`` first, the
+    RAW's embedded preview last."""
+    return sorted(paths, key=_preference)
 
 
 def group_members(path: str, names: Iterable[str] | None = None) -> list[str]:
@@ -143,9 +153,15 @@ def group_members(path: str, names: Iterable[str] | None = None) -> list[str]:
     return sorted(m for m in members if group_key(m) == key)
 
 
-def group_paths(paths: Iterable[str]) -> dict[str, list[str]]:
-    """Group ``paths`` by capture; keys are each group's primary, values all members (sorted)."""
+def capture_groups(paths: Iterable[str]) -> list[list[str]]:
+    """``paths`` as capture groups (see ``group_key``), each group's members and the groups in the
+    order given (a group where its first member was given)."""
     groups: dict[str, list[str]] = {}
     for p in paths:
         groups.setdefault(group_key(p), []).append(p)
-    return {primary_of(members): sorted(members) for members in groups.values()}
+    return list(groups.values())
+
+
+def group_paths(paths: Iterable[str]) -> dict[str, list[str]]:
+    """Group ``paths`` by capture; keys are each group's primary, values all members (sorted)."""
+    return {primary_of(members): sorted(members) for members in capture_groups(paths)}
