@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QMouseEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QHeaderView, QTreeView, QWidget
 
-from autotagger.catalog.query import quote_value
+from autotagger.catalog.query import fold_tag, quote_value
 
 TagPathRole = Qt.ItemDataRole.UserRole + 10
 
@@ -44,13 +44,13 @@ def spellings(paths: Iterable[str]) -> dict[str, str]:
     the spellings an older catalogue kept apart (place|Église, place|église; migration 5 keeps both)
     are one node, named as the first path given (the most used: tag_counts' order) spells it, at
     every level."""
-    first: dict[str, str] = {}  # casefolded node path -> the node path shown
+    first: dict[str, str] = {}  # folded node path (fold_tag) -> the node path shown
     out: dict[str, str] = {}
     for path in paths:
         parts = [p for p in path.split("|") if p]
         shown = ""
         for k in range(1, len(parts) + 1):
-            key = "|".join(parts[:k]).casefold()
+            key = fold_tag("|".join(parts[:k]))  # the catalogue's own key for one tag
             shown = first.setdefault(key, f"{shown}|{parts[k - 1]}" if shown else parts[k - 1])
         out[path] = shown
     return out
