@@ -17,7 +17,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from autotagger.service import control
 from autotagger.service.events import Event, Notice, ServiceState, StateChanged
@@ -29,6 +29,8 @@ from autotagger.service.worker import Worker
 from autotagger.watch.observer import FolderWatcher
 from autotagger.watch.scan import scan
 from autotagger.watch.settle import FileStat, SettleTracker, stat_file
+
+T = TypeVar("T")
 
 #: After a step of the watch loop failed, the next scan comes this soon (seconds).
 RESCAN_AFTER_ERROR = 60.0
@@ -176,11 +178,6 @@ class Service:
         """The folders watched now."""
         return self.watched.paths
 
-    def _follow_catalog(self, cat: Any, grew: list[bool]) -> None:
-        """Pick up folders added to or removed from the remembered list; ``grew`` gets True when some
-        were added (to be scanned)."""
-        grew.append(self.watched.follow(cat, self.watcher, self._emit))
-
     def _write_state(self, running: bool | None = None) -> None:
         state = self.snapshot()
         if running is not None:
@@ -301,11 +298,11 @@ class Service:
                         next_reconcile = min(next_reconcile, now + RESCAN_AFTER_ERROR)
             if now >= next_check:
                 next_check = now + opts.check_every
-                if self.watched.follows_catalog:
-                    grew: list[bool] = []
-                    self._survive("watched folders", self._follow_catalog, cat, grew)
-                    if any(grew):
-                        next_reconcile = now
+                # folders added to or removed from the remembered list; True: some were added, to be scanned
+                if self.watched.follows_catalog and self._outcome(
+                    "watched folders", False, self.watched.follow, cat, self.watcher, self._emit
+                ):
+                    next_reconcile = now
                 self.watcher.check()
                 for folder in self.watched.returned(self.watcher):
                     self._emit(Notice("info", f"{folder}: folder is back, watching again"))
@@ -334,12 +331,20 @@ class Service:
         """Run one file's (or one scan's) step of the watch loop; a failure (the catalogue locked by
         another program for too long, a full disk) is said, in one line, and the loop goes on: the
         next scan, soon, picks up whatever it missed. False when it failed."""
-        try:
+
+        def step() -> bool:
             fn(*args)
             return True
+
+        return self._outcome(what, False, step)
+
+    def _outcome(self, what: str, failed: T, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)``'s value, or ``failed`` when it raised (said as ``_survive`` says it)."""
+        try:
+            return fn(*args)
         except Exception as exc:
             self._emit(Notice("warning", f"{what}: {one_line(exc)} (will look again in {RESCAN_AFTER_ERROR:g} s)"))
-            return False
+            return failed
 
 
 def _drain(q: queue.Queue[Any], timeout: float) -> list[Any]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
-import os
 import queue
 import threading
 import time
@@ -37,22 +36,14 @@ from autotagger.service.items import (
     one_line,
 )
 from autotagger.service.journal import Journal
+from autotagger.service.planning import asked_again, members_on_disk, plan_group
 from autotagger.service.recorder import Finishing, Recorder
-from autotagger.service.results import person_edits, result_from_record, up_to_date
+from autotagger.service.results import person_edits
 from autotagger.service.tagfiles import decode_for
 from autotagger.service.twins import Twins
 from autotagger.types import TagResult
-from autotagger.watch.files import group_key, is_candidate, primary_of
-from autotagger.watch.hashing import content_hash
+from autotagger.watch.files import group_key
 from autotagger.watch.settle import FileStat
-
-# The job reason for "tag this again" (GUI, tray): the model runs even if the file is up to date.
-RETAG = "retag"
-
-
-def asked_again(jobs: list[Any]) -> bool:
-    """A person asked for these files to be tagged again: the model runs, whatever is known."""
-    return any(getattr(j, "reason", "") == RETAG for j in jobs)
 
 
 def _put_while(q: queue.Queue[Any], item: Any, consumer: threading.Thread) -> None:
@@ -221,21 +212,8 @@ class Worker:
         for job in jobs:
             by_group.setdefault(group_key(job.path), []).append(job)
         self.groups.take(by_group, self.stop_event.is_set)  # planned once an earlier batch is recorded
-        index: dict[str, list[str]] = {}  # capture group key -> members on disk, one listdir per folder
-        stems: dict[str, set[str]] = {}  # folder -> the batch's stems there (a group key's last part)
-        for key in by_group:
-            folder, stem = os.path.split(key)
-            stems.setdefault(folder, set()).add(stem)
-        for folder, wanted in stems.items():
-            try:
-                names = os.listdir(folder)
-            except OSError:
-                continue
-            for name in names:  # a big folder: test the stem first (20,000 names: 143 -> 28 ms a batch)
-                if os.path.splitext(name)[0].lower() in wanted and is_candidate(name):
-                    p = os.path.join(folder, name)
-                    index.setdefault(group_key(p), []).append(p)
-        items = [self._plan_group(cat, js, index.get(key, [])) for key, js in by_group.items()]
+        index = members_on_disk(by_group)
+        items = [plan_group(cat, js, index.get(key, []), self._journal) for key, js in by_group.items()]
         self._reuse_twins(cat, [it for it in items if not it.skip and it.error is None], load=False)
         to_load = [it for it in items if not it.skip and it.reuse is None and it.error is None]
         # The model's own preprocessing (resize, normalise) runs here too, off the model thread, once the
@@ -255,39 +233,6 @@ class Worker:
 
         image = decode_for(path, prepare, self.config.min_size)
         return (None, image) if isinstance(image, ImageLoadError) else (image, None)
-
-    def _plan_group(self, cat: Any, jobs: list[Any], on_disk: list[str]) -> WorkItem:
-        members = set(on_disk)
-        members.update(j.path for j in jobs if os.path.exists(j.path))
-        if not members:
-            return WorkItem(jobs[0].path, [], jobs, skip="vanished")
-        stats: dict[str, FileStat] = {}
-        for m in sorted(members):
-            try:
-                st = os.stat(m)
-            except OSError:
-                continue
-            stats[m] = FileStat.of(st)
-        if not stats:
-            return WorkItem(jobs[0].path, [], jobs, skip="vanished")
-        recs = {m: cat.get_image(m) for m in stats}
-        if asked_again(jobs):
-            pending = list(stats)
-        else:
-            pending = [m for m in stats if not up_to_date(recs[m], stats[m])]
-        primary = primary_of(stats)
-        if not pending:
-            return WorkItem(primary, [], jobs, skip="done")
-        item = WorkItem(primary, sorted(pending), jobs)
-        try:
-            item.content_hash = content_hash(primary)
-        except OSError as exc:
-            item.error = one_line(exc)
-            return item
-        item.reuse = self._journal.load(primary, item.content_hash)
-        if item.reuse is None and primary not in pending and recs[primary].model_id:
-            item.reuse = result_from_record(recs[primary], primary)  # e.g. a RAW arriving after its JPEG
-        return item
 
     # -- model -----------------------------------------------------------------------------------
     def _model_loop(self) -> None:
