@@ -15,9 +15,10 @@ from typing import Any
 
 from autotagger.catalog.errors import CatalogError, damage_error
 from autotagger.catalog.fscheck import network_filesystem
+from autotagger.catalog.opening import configure, open_writer
 from autotagger.catalog.query import fold_tag
 from autotagger.catalog.records import ImageRecord, TagRecord
-from autotagger.catalog.schema import LATEST, migrate, schema_version
+from autotagger.catalog.schema import LATEST, schema_version
 from autotagger.catalog.upgrade import upgrade_for_reader
 from autotagger.types import Answer
 
@@ -146,22 +147,13 @@ class CatalogBase:
                         "open it once with a writer (autotagger tag or watch)"
                     )
                 return
-            c = self._conn
-            if str(c.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower() != "wal":
-                raise CatalogError(f"catalogue {self.path}: cannot switch to WAL mode")
-            c.execute("PRAGMA synchronous = NORMAL")
-            self.backup_path = migrate(c, self.path)
+            self.backup_path = open_writer(self._conn, self.path)
         except sqlite3.DatabaseError as exc:
             raise damage_error(self.path, exc) or CatalogError(f"cannot open catalogue {self.path}: {exc}") from None
 
     def _pragmas(self) -> int:
-        """The connection's settings; returns the file's schema version."""
-        c = self._conn
-        c.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        c.execute("PRAGMA foreign_keys = ON")
-        c.execute("PRAGMA temp_store = MEMORY")
-        c.execute("PRAGMA cache_size = -65536")  # 64 MiB of page cache per connection
-        return schema_version(c)
+        """The connection's settings (opening.py); returns the file's schema version."""
+        return configure(self._conn, BUSY_TIMEOUT_MS)
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def close(self) -> None:

@@ -9,14 +9,14 @@
   that many candidates costs about what scanning for a page of hits does) the query starts from it (and an FTS
   query is confined to its rowid range); otherwise images are scanned newest first until the
   page is full, which is quick exactly because the filter is common.
-- Chinese, Japanese and Korean words go to their bigram index ``images_cjk`` (cjk.py), a second
-  FTS5 table. With words of one kind, that kind's table drives and ranks (Latin-only queries are
-  planned exactly as before). With both, the kind whose words match fewer rows (counted up to the
-  drive limit) is a filter (``fts_filters``): its rows collected once, checked on the rowid before
-  the images row is read; the other kind's table drives and ranks (the Latin one when both are
-  common). A filter can also look each row visited up ("probe", for -words: a page stops early),
-  but a lookup costs 25 to 100 times what collecting a row does, and two words seldom found together
-  make a page visit every row of the driving one.
+- Chinese, Japanese and Korean (and Thai, Lao, Khmer, Myanmar) words go to their bigram index
+  ``images_cjk`` (cjk.py), a second FTS5 table. With words of one kind, that kind's table drives and
+  ranks (Latin-only queries are planned exactly as before). With both, the kind whose words match
+  fewer rows (counted up to the drive limit) is a filter (``fts_filters``): its rows collected once,
+  checked on the rowid before the images row is read; the other kind's table drives and ranks (the
+  Latin one when both are common). A filter can also look each row visited up ("probe", for -words:
+  a page stops early), but a lookup costs 25 to 100 times what collecting a row does, and two words
+  seldom found together make a page visit every row of the driving one.
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ tag:setting|outdoors (that path and its children), folder:PATH (and below), afte
 before:DATE, camera:TEXT; a leading ``-`` negates words, phrases, tags, folders and cameras.
 Inside double quotes ``\\"`` is a quote; backslashes count only before a quote (``\\\\"``: a
 backslash, then the closing quote), as on a Windows command line (:func:`quote_value`).
-A word holding Chinese, Japanese or Korean is found inside longer runs of those (``タワー`` in
-``東京タワーの夜景``), through the bigram index (cjk.py), wherever it is in the query.
+A word holding Chinese, Japanese or Korean (or Thai, Lao, Khmer, Myanmar) is found inside longer runs
+of those (``タワー`` in ``東京タワーの夜景``, ``ทะเล`` in ``ชายหาดทะเลสวย``), through the bigram index (cjk.py),
+wherever it is in the query.
 User text only ever reaches FTS5 inside a double-quoted string with quotes doubled.
 """
 

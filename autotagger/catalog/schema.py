@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autotagger.catalog.cjk import has_cjk, index_text
+from autotagger.catalog.cjk import has_cjk, has_sea, index_text
 from autotagger.catalog.errors import CatalogError, damaged
 from autotagger.catalog.query import fold_tag
 
@@ -230,6 +230,24 @@ INSERT INTO images_cjk (images_cjk) VALUES ('rebuild');
 INSERT INTO images_cjk (images_cjk, rank) VALUES ('rank', 'bm25(4.0, 2.0, 1.0, 0.5)');
 """
 
+# Thai, Lao, Khmer and Myanmar words inside longer runs too (cjk.py): the images whose text holds them get
+# their cjk_grams row and its index entries again, now with those words (a v7 catalogue has no row for them,
+# or one with only their CJK words). The rows are found once, into a temporary table gone at the end.
+# cjk_bigrams() and has_sea() exist only while migrating (schema.migrate).
+V8_SEA = """
+CREATE TEMP TABLE v8_sea (id INTEGER PRIMARY KEY);
+INSERT INTO temp.v8_sea (id) SELECT id FROM images
+WHERE (caption || tags_text || name || folder) GLOB '*[^' || char(1) || '-' || char(127) || ']*'  -- not ASCII
+AND (has_sea(caption) OR has_sea(tags_text) OR has_sea(name) OR has_sea(folder));
+DELETE FROM cjk_grams WHERE id IN (SELECT id FROM temp.v8_sea);  -- and their index entries, by trigger
+INSERT INTO cjk_grams (id, caption, tags_text, name, folder)
+SELECT id, cjk_bigrams(caption), cjk_bigrams(tags_text), cjk_bigrams(name), cjk_bigrams(folder) FROM images
+WHERE id IN (SELECT id FROM temp.v8_sea);
+INSERT INTO images_cjk (rowid, caption, tags_text, name, folder)
+SELECT id, caption, tags_text, name, folder FROM cjk_grams WHERE id IN (SELECT id FROM temp.v8_sea);
+DROP TABLE temp.v8_sea;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables", V1_CORE),
     Migration(2, "full-text index over caption, tags, name and folder", V2_FTS),
@@ -238,6 +256,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "tags match and stay one tag whatever their case, beyond ASCII", V5_TAG_FOLD),
     Migration(6, "forgotten photos' records kept by content hash, to come back with the photo", V6_TOMBSTONES),
     Migration(7, "Chinese, Japanese and Korean words found inside longer runs of text", V7_CJK),
+    Migration(8, "Thai, Lao, Khmer and Myanmar words found inside longer runs of text", V8_SEA),
 )
 LATEST = MIGRATIONS[-1].version
 
@@ -325,8 +344,9 @@ def migrate(
     if current == latest:
         return None
     conn.create_function("tag_fold", 1, fold_tag, deterministic=True)  # for V5_TAG_FOLD
-    conn.create_function("cjk_bigrams", 1, index_text, deterministic=True)  # for V7_CJK
+    conn.create_function("cjk_bigrams", 1, index_text, deterministic=True)  # for V7_CJK and V8_SEA
     conn.create_function("has_cjk", 1, has_cjk, deterministic=True)
+    conn.create_function("has_sea", 1, has_sea, deterministic=True)
     backup = None
     if current > 0:
         problems = quick_check(conn)

@@ -18,8 +18,9 @@ class SearchMixin(PlannerMixin, CjkMixin):
         """Free words match whole words, except the query's last term (the word being typed), which is
         prefix-matched: "red ca" finds "red car", "ca red" does not. A plain prefix is searched as the
         OR of the whole words it stands for when the vocabulary snapshot allows (vocab.py): the same
-        hits, each word then scored by bm25 on its own. A word holding Chinese, Japanese or Korean is
-        found anywhere inside a longer run of those ("タワー" in "東京タワーの夜景", cjk.py).
+        hits, each word then scored by bm25 on its own. A word holding Chinese, Japanese or Korean (or
+        Thai, Lao, Khmer, Myanmar) is found anywhere inside a longer run of those ("タワー" in
+        "東京タワーの夜景", "ทะเล" in "ชายหาดทะเลสวย", cjk.py).
         Hits best first: bm25 when the query has words (in blocks of the newest 1,000 hits when
         there are more, see planner.py; bm25 of the CJK words when they drive the search); else by
         capture date when the query has after:/before:, else newest in the catalogue first."""

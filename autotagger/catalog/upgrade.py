@@ -12,7 +12,8 @@ from pathlib import Path
 
 from autotagger.catalog.errors import AlreadyRunning, CatalogError, damage_error
 from autotagger.catalog.lock import WriterLock
-from autotagger.catalog.schema import LATEST, migrate, schema_version
+from autotagger.catalog.opening import WalRefused, configure, open_writer
+from autotagger.catalog.schema import LATEST
 
 #: How long the upgrade waits for a write another program is in the middle of (ms).
 UPGRADE_BUSY_MS = 30_000
@@ -40,7 +41,7 @@ def _cannot(path: Path, version: int, why: str) -> CatalogError:
 
 def upgrade_for_reader(path: Path, version: int) -> Path | None:
     """Upgrade the catalogue at ``path`` (schema ``version``) to the latest schema, under the writer
-    lock, with the backup and checks a writer makes (schema.migrate); returns the backup made (None when
+    lock, with the very steps a writer takes on open (opening.py); returns the backup made (None when
     another process upgraded it meanwhile). Raises CatalogError, one line naming the file and what to
     do, when it cannot be upgraded here; CatalogDamaged for a damaged file."""
     why = _not_writable(path)
@@ -59,14 +60,11 @@ def upgrade_for_reader(path: Path, version: int) -> Path | None:
     try:
         conn = sqlite3.connect(path, isolation_level=None, timeout=UPGRADE_BUSY_MS / 1000)
         try:
-            conn.execute(f"PRAGMA busy_timeout = {UPGRADE_BUSY_MS}")
-            conn.execute("PRAGMA foreign_keys = ON")
-            if schema_version(conn) >= LATEST:  # a writer did it while we were getting the lock
+            if configure(conn, UPGRADE_BUSY_MS) >= LATEST:  # a writer did it while we were getting the lock
                 return None
-            if str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower() != "wal":
-                raise _cannot(path, version, "it cannot be switched to WAL mode")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            return migrate(conn, path)
+            return open_writer(conn, path)  # what a writer does on open, the same code
+        except WalRefused:
+            raise _cannot(path, version, "it cannot be switched to WAL mode") from None
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:

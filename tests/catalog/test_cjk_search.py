@@ -303,7 +303,7 @@ def test_v6_catalogue_upgraded_with_its_cjk_text_indexed(tmp_path: Path) -> None
     conn.commit()
     conn.close()
     with Catalog(path) as cat:
-        assert cat.schema_version == 7
+        assert cat.schema_version >= 7  # 8 and on: Thai, Lao, Khmer, Myanmar (test_sea_search.py)
         assert cat.backup_path is not None and ".v6-backup-" in cat.backup_path.name
         assert names(cat, "海と空") == {"IMG_1.jpg"} and names(cat, "沖縄") == {"IMG_1.jpg"}
         assert names(cat, "lighthouse") == {"lighthouse.jpg"}

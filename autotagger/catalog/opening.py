@@ -1,0 +1,35 @@
+"""What every connection to a catalogue is set to, and what a writer does to the file it opens: one
+piece of code for the Catalog (_base.py) and for the upgrade a reader makes of an older catalogue
+(upgrade.py), so that the two cannot drift apart: a file a reader upgraded is one a writer made."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from autotagger.catalog.errors import CatalogError
+from autotagger.catalog.schema import migrate, schema_version
+
+
+class WalRefused(CatalogError):
+    """The file could not be switched to WAL mode (each opener says so in its own words)."""
+
+
+def configure(conn: sqlite3.Connection, busy_ms: int) -> int:
+    """The settings of a connection, a reader's or a writer's; returns the file's schema version."""
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA cache_size = -65536")  # 64 MiB of page cache per connection
+    return schema_version(conn)
+
+
+def open_writer(conn: sqlite3.Connection, path: Path) -> Path | None:
+    """Make the connection (``configure``d) the writer's: WAL, so that readers and the writer never
+    wait for each other; synchronous NORMAL, safe with WAL; then the schema brought up to date, with
+    its checks and backup (schema.migrate). Returns the backup made, None when none was needed. Raises
+    WalRefused, what ``migrate`` raises, and sqlite3.Error as SQLite raises it (each caller words it)."""
+    if str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower() != "wal":
+        raise WalRefused(f"catalogue {path}: cannot switch to WAL mode")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return migrate(conn, path)
