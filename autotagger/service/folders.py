@@ -21,16 +21,21 @@ WATCHER_REASONS = frozenset({"new", "changed", "scan", "resume"})
 
 def remembered_folders(catalog_path: Path | str, extra: Sequence[str]) -> list[str]:
     """The one watched list of a service that follows the catalogue: its folders, then ``extra`` (see
-    config.union_folders). A catalogue not made yet has none. Raises CatalogError (one line)."""
+    config.union_folders). A catalogue not made yet has none. Raises CatalogError (one line).
+
+    Never a writer here: a writer would migrate an older catalogue without the writer lock, under an
+    older autotagger still running."""
     from autotagger.catalog import Catalog, CatalogError
     from autotagger.config import union_folders
 
     remembered: list[str] = []
     if os.path.exists(catalog_path):
-        try:
+        try:  # an older catalogue is upgraded by the reader itself, under the writer lock (catalog/upgrade.py)
             cat = Catalog(catalog_path, readonly=True)
-        except CatalogError:  # an older catalogue: a writer migrates it, as the service would
-            cat = Catalog(catalog_path)
+        except CatalogError:
+            if os.path.getsize(catalog_path) == 0:  # an empty file: the service makes the catalogue in it
+                return union_folders([], extra)
+            raise  # damaged, newer, or held by an older autotagger that must stop first: said in one line
         try:
             remembered = [f.path for f in cat.list_folders()]
         finally:
