@@ -93,7 +93,10 @@ class Iim:
             self.datasets = [d for d in self.datasets if d[:2] != CODED_CHARSET]
             self.datasets.insert(0, (*CODED_CHARSET, UTF8_MARKER))
         if any(d[0] == 2 for d in self.datasets) and not self.get_raw(*RECORD_VERSION):
-            self.datasets.append((*RECORD_VERSION, b"\x00\x04"))
+            # first in record 2, as IIM and exiftool have it: appended, it ended up before the keywords
+            # that a re-run takes out and puts back, and a re-run of the same record changed the file
+            first = next(i for i, d in enumerate(self.datasets) if d[0] == 2)
+            self.datasets.insert(first, (*RECORD_VERSION, b"\x00\x04"))
 
     def is_ascii(self) -> bool:
         return all(v.isascii() for r, d, v in self.datasets if _is_text(r, d))

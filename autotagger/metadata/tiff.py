@@ -31,7 +31,8 @@ def read(data: bytes) -> Parts:
     )
 
 
-def write(data: bytes, parts: Parts) -> bytes:
+def write(data: bytes, parts: Parts, *, replace_ours: bool = True) -> bytes:
+    """``data`` with ``parts`` in IFD0 (``replace_ours``: see tiffifd.Tiff.rewrite_ifd0)."""
     old = read(data)
     changes: dict[int, tuple[int, bytes] | None] = {}
     if parts.xmp != old.xmp:
@@ -47,4 +48,4 @@ def write(data: bytes, parts: Parts) -> bytes:
         changes[TAG_XPKEYWORDS] = None if x is None else (tiffifd.BYTE, tiffifd.xp_value(x))
     if not changes:
         return data
-    return Tiff(data).rewrite_ifd0(changes)
+    return Tiff(data).rewrite_ifd0(changes, replace_ours=replace_ours)

@@ -22,6 +22,7 @@ TAG_EXIF_IFD = 0x8769
 TAG_GPS_IFD = 0x8825
 TAG_INTEROP_IFD = 0xA005
 TAG_MAKERNOTE = 0x927C
+MAX_OFFSET = 0xFFFFFFFF
 _SUB_IFDS = {TAG_EXIF_IFD: "EXIF", TAG_GPS_IFD: "GPS", TAG_INTEROP_IFD: "interoperability"}
 
 
@@ -104,8 +105,11 @@ class Tiff:
     def ifd0_entries(self) -> dict[int, Entry]:
         return {ent.tag: ent for ent in self.read_ifd(self.ifd0)[0]}
 
-    def rewrite_ifd0(self, changes: dict[int, tuple[int, bytes] | None]) -> bytes:
-        """A new blob where IFD0 has ``changes`` ({tag: (type, value bytes)} or None to delete)."""
+    def rewrite_ifd0(self, changes: dict[int, tuple[int, bytes] | None], *, replace_ours: bool = True) -> bytes:
+        """A new blob where IFD0 has ``changes`` ({tag: (type, value bytes)} or None to delete).
+
+        ``replace_ours=False``: append even where the last IFD0 looks like one we appended, so that
+        no byte of the blob is overwritten (a caller that cannot tell ours from the original's)."""
         entries, nxt = self.read_ifd(self.ifd0)
         by_tag = {ent.tag: ent for ent in entries}
         for tag, change in changes.items():
@@ -115,10 +119,13 @@ class Tiff:
                 typ, data = change
                 by_tag[tag] = Entry(tag, typ, len(data) // TYPE_SIZES[typ], b"", data, None)
         new_entries = [by_tag[t] for t in sorted(by_tag)]
-        if self._ifd0_is_ours(entries):
+        if replace_ours and self._ifd0_is_ours(entries):
             base = self.blob[: self.ifd0]
         else:
             base = self.blob + (b"\x00" if len(self.blob) & 1 else b"")
+        size = 6 + 12 * len(new_entries) + sum(len(e.data) + 1 for e in new_entries if e.data and len(e.data) > 4)
+        if len(base) + size > MAX_OFFSET:  # its offsets would not fit the 32-bit fields
+            raise UnsafeToEmbed("file too large for a classic TIFF (over 4 GiB)")
         ifd = self._layout(new_entries, nxt, len(base))
         return base[:4] + struct.pack(self.e + "I", len(base)) + base[8:] + ifd
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from autotagger.metadata import iptc as iptcmod
 from autotagger.metadata import merge
-from autotagger.metadata.formats import handler_for, is_raw
+from autotagger.metadata.formats import handler_for, is_dng_name, sidecar_only
 from autotagger.metadata.merge import DC_DESCRIPTION, DC_SUBJECT, LR_HIERARCHICAL, Fields
 from autotagger.metadata.model import (
     NS_AUTOTAGGER,
@@ -69,11 +69,11 @@ def _folder_read_only(folder: Path) -> bool:
 
 
 def _embed_blocker(path: Path) -> str | None:
-    """Why the file itself may not be written (RAW, read-only), or None.
+    """Why the file itself may not be written (RAW other than DNG, read-only), or None.
 
     Through a symlink it is the real file and its folder that count: the write goes there.
     """
-    if is_raw(path):
+    if sidecar_only(path):
         return "RAW file"
     real = real_path(path)
     if _file_read_only(real):
@@ -91,6 +91,18 @@ def _holds_our_tags(path: Path) -> bool:
     except Exception:  # OSError, UnsafeToEmbed, struct/index errors: as if nothing were found
         return False
     return merge.has_provenance(fields.xmp)
+
+
+def _older_sidecar_of_ours(path: Path, sidecar_name: str) -> bool:
+    """Whether a DNG has a sidecar with our provenance: we wrote one for every DNG before we wrote
+    into DNGs, and one left as it was would go stale beside the file's new tags."""
+    sc = sidecar_path(path, sidecar_name)
+    if not is_dng_name(path) or not sc.is_file():
+        return False
+    try:
+        return merge.has_provenance(XmpDoc.parse(sc.read_bytes()))
+    except (MetadataError, OSError):  # unreadable: not ours to touch
+        return False
 
 
 def _parses_as(packet: bytes | None, meant: XmpDoc) -> bool:
@@ -245,6 +257,11 @@ def write_metadata(
                 warnings.append(_one_line(f"embedding failed: {exc}; wrote sidecar instead"))
                 want_sidecar = True
     sc, sc_caption = _edit_sidecar(path, sidecar_name, "apply", record) if want_sidecar else (None, None)
+    if embedded and mode == "auto" and not want_sidecar and _older_sidecar_of_ours(path, sidecar_name):
+        try:  # the file has them now; the sidecar must not keep our old ones for the tools that read it
+            sc, sc_caption = _edit_sidecar(path, sidecar_name, "apply", record)
+        except MetadataError as exc:
+            warnings.append(_one_line(f"our older sidecar was not updated: {exc}"))
     if not caption and sc_caption is not None:
         caption = sc_caption
     return WriteOutcome(str(path), embedded, None if sc is None else str(sc), tuple(warnings), caption)
@@ -282,41 +299,52 @@ def _readback_xmp(doc: XmpDoc) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
 
 
 def read_metadata(path: Path, *, sidecar_name: str = "ext") -> ReadBack:
-    """What the file and its sidecar say (file first); unreadable parts become warnings."""
+    """What the file and its sidecar say (file first); unreadable parts become warnings.
+
+    A JPEG's extended XMP (the part of a large packet its main packet names) counts as the file's:
+    exiftool, Lightroom and our writer (merge.refuse_extended) read the two as one packet, and a long
+    keyword list is what ends up there."""
     path = Path(path)
     warnings: list[str] = []
-    caption, subjects, hier = "", [], []
-    prov = None
+    docs: list[XmpDoc] = []  # the file's packet(s), then the sidecar's
     iptc_caption, exif_desc = "", ""
     iptc_kw: tuple[str, ...] = ()
     xp: tuple[str, ...] = ()
-    if path.is_file() and not is_raw(path):
+    if path.is_file() and not sidecar_only(path):
+        extended = None
         try:
             data = path.read_bytes()
             parts = handler_for(path, data).read(data)
+            extended = parts.extended_xmp
             f = Fields.from_parts(parts)
-            c, s, h = _readback_xmp(f.xmp)
-            caption, subjects, hier = c, list(s), list(h)
-            prov = merge.read_provenance(f.xmp)
+            docs.append(f.xmp)
             if f.iim is not None:
                 iptc_caption = "".join(f.iim.get_texts(iptcmod.CAPTION))
                 iptc_kw = tuple(f.iim.get_texts(iptcmod.KEYWORDS))
             exif_desc, xp = f.description or "", tuple(f.xpkeywords)
         except (MetadataError, OSError) as exc:
             warnings.append(_one_line(f"file: {exc}"))
+        if extended is not None:
+            try:
+                docs.append(XmpDoc.parse(extended))
+            except MetadataError as exc:
+                warnings.append(_one_line(f"file: extended XMP: {exc}"))
     sc = sidecar_path(path, sidecar_name)
     found_sc = None
     if sc.is_file():
         found_sc = str(sc)
         try:
-            doc = XmpDoc.parse(sc.read_bytes())
-            c, s, h = _readback_xmp(doc)
-            caption = caption or c
-            subjects += [x for x in s if x not in subjects]
-            hier += [x for x in h if x not in hier]
-            prov = prov or merge.read_provenance(doc)
+            docs.append(XmpDoc.parse(sc.read_bytes()))
         except (MetadataError, OSError) as exc:
             warnings.append(_one_line(f"sidecar: {exc}"))
+    caption, subjects, hier = "", [], []
+    prov = None
+    for doc in docs:
+        c, s, h = _readback_xmp(doc)
+        caption = caption or c
+        subjects += [x for x in s if x not in subjects]
+        hier += [x for x in h if x not in hier]
+        prov = prov or merge.read_provenance(doc)
     return ReadBack(
         caption=caption,
         subjects=tuple(subjects),

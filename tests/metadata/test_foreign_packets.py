@@ -91,6 +91,27 @@ def test_jpeg_whose_keywords_are_in_extended_xmp_gets_a_sidecar(tmp_path: Path) 
 
 
 @needs_exiftool
+def test_keywords_and_caption_in_extended_xmp_are_read_back(tmp_path: Path) -> None:
+    """read_metadata read the main packet only: a file whose keywords exiftool (or Lightroom) had
+    moved to extended XMP showed none, though our writer sees them there and every reader merges
+    the two parts. Ours, refused there, are in the sidecar and read back beside them."""
+    path = make_image(tmp_path, "jpeg", foreign_xmp=False)
+    theirs = [f"keyword number {i:04d} typed by a person with patience" for i in range(1500)]
+    caption = "a long caption " * 5000
+    _extended(path, *(f"-XMP-dc:Subject+={k}" for k in theirs), f"-XMP-dc:Description={caption}",
+              "-XMP-lr:HierarchicalSubject=people|Zoë")
+
+    back = read_metadata(path)
+    assert back.subjects == tuple(theirs) and back.caption == caption
+    assert back.hierarchical == ("people|Zoë",) and back.warnings == ()
+
+    assert write_metadata(path, RECORD).sidecar is not None
+    back = read_metadata(path)
+    assert back.subjects == (*theirs, "dog") and back.hierarchical == ("people|Zoë", "animal|dog")
+    assert back.caption == caption and back.provenance is not None
+
+
+@needs_exiftool
 def test_jpeg_with_other_properties_in_extended_xmp_is_embedded_and_keeps_them(tmp_path: Path) -> None:
     """Extended XMP holding none of our fields (Lightroom's big crs settings, say) stays exactly as
     it was, and its GUID in the main packet still names it."""

@@ -111,3 +111,15 @@ def test_file_without_any_metadata_gets_it_and_undo_removes_it(tmp_path: Path, f
     assert meta["XMP-dc:Description"] == CAPTION and meta["IFD0:XPKeywords"] == "outdoors;schön;東京"
     undo_metadata(path)
     assert path.read_bytes() == original
+
+
+@pytest.mark.parametrize("fmt", ["jpeg", "tiff"])
+def test_a_rerun_of_the_same_record_leaves_the_file_as_it_is(tmp_path: Path, fmt: str) -> None:
+    """The IPTC record version went after the keywords on the first write, and before them once a
+    re-run had taken ours out and put them back: the same record rewrote the file (a new mtime, a
+    DNG's IFD0 appended again). It goes first in record 2, where the re-run leaves it."""
+    path = make_image(tmp_path, fmt, foreign_xmp=False)
+    write_metadata(path, RECORD)
+    once = path.read_bytes()
+    write_metadata(path, RECORD)
+    assert path.read_bytes() == once

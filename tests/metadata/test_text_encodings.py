@@ -129,7 +129,8 @@ def test_iim_unit_charsets() -> None:
     assert utf8.charset_known and utf8.get_texts(iptcmod.KEYWORDS) == ["café"]
     assert not iptcmod.Iim.parse(_dataset(1, 90, b"\x1b$B") + _dataset(2, 25, b"\xb0\xa1")).charset_known
     ascii_only = iptcmod.Iim.parse(_dataset(2, 25, b"plain"))
-    assert ascii_only.serialize() == _dataset(2, 25, b"plain") + _dataset(2, 0, b"\x00\x04")
+    # the record version goes first in record 2, as IIM, Photoshop and exiftool have it
+    assert ascii_only.serialize() == _dataset(2, 0, b"\x00\x04") + _dataset(2, 25, b"plain")
 
 
 def _latin1_exif(path: Path) -> None:
