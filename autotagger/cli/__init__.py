@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from autotagger import __version__
-from autotagger.cli.common import EXIT_USAGE, CliError, print_error
+from autotagger.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, CliError, print_error, reader_gone
 
 # Order is the order shown in --help. A module that is not there yet is skipped.
 COMMANDS = (
@@ -83,15 +83,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return int(args.run(args))
+        code = int(args.run(args))
+        sys.stdout.flush()  # here, not at exit: a reader that left is then seen below, not as a traceback
+        return code
     except CliError as exc:
         print_error(str(exc))
         return exc.code
     except KeyboardInterrupt:
         print_error("interrupted")
-        return 130
-    except BrokenPipeError:
-        return 0
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader left (`| head`): stop quietly, as a command killed by SIGPIPE does
+        return reader_gone()
     except Exception as exc:  # a last guard: one line, not a traceback, unless --verbose
         if getattr(args, "verbose", False):
             raise

@@ -15,6 +15,12 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
+EXIT_READER_GONE = 141  # 128 + SIGPIPE, as a shell reports `cmd | head` for a command that died of it
+
+
+# Commands that may write a --config file that is not there yet (their settings dialog saves it).
+SAVES_SETTINGS = ("gui", "tray")
 
 
 class CliError(Exception):
@@ -49,6 +55,19 @@ def print_warning(message: str) -> None:
     print(f"autotagger: warning: {text}", file=sys.stderr, flush=True)
 
 
+def reader_gone() -> int:
+    """The exit status once whatever reads our stdout has gone (`autotagger search --json | head -1`):
+    stdout is pointed at the null device first, so that Python's own flush at exit cannot fail again
+    and print a traceback of its own (or turn the status into 120)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real stdout (a test's capture): nothing left to flush into it
+        pass
+    return EXIT_READER_GONE
+
+
 def emit_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
     sys.stdout.flush()
@@ -58,8 +77,12 @@ def load_settings_from_args(args: argparse.Namespace, **overrides: Any) -> Setti
     """Settings from the config file and environment, then the global and given flag overrides."""
     from autotagger.config import ConfigError, load_settings
 
+    config = getattr(args, "config", None)
+    if config and getattr(args, "command", None) not in SAVES_SETTINGS and not Path(config).expanduser().exists():
+        # a mistyped --config would otherwise tag with the defaults, silently
+        raise CliError(f"--config {config}: no such file (leave --config out to use the default one)", EXIT_USAGE)
     try:
-        settings = load_settings(Path(args.config) if getattr(args, "config", None) else None)
+        settings = load_settings(Path(config).expanduser() if config else None)
         return settings.replace(catalog=getattr(args, "catalog", None), **overrides)
     except ConfigError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None

@@ -7,7 +7,15 @@ import sys
 import time
 from typing import TextIO
 
-from autotagger.cli.common import EXIT_OK, CliError, emit_json, is_tty, quiet_libraries
+from autotagger.cli.common import (
+    EXIT_OK,
+    EXIT_SOME_FAILED,
+    EXIT_USAGE,
+    CliError,
+    emit_json,
+    is_tty,
+    quiet_libraries,
+)
 from autotagger.engine.download import (
     ALLOW_PATTERNS,  # noqa: F401  (re-exported: what `download` fetches)
     looks_like_a_path,
@@ -24,6 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     t.set_defaults(run=run_make_tiny)
     d = msub.add_parser("download", help="download a checkpoint into the Hugging Face cache (needs network)")
     d.add_argument("model_id", nargs="?", default=None, help="hub id (default: the configured model)")
+    d.add_argument("--to", metavar="DIR", help="also copy it into DIR, a new or empty folder (for --model DIR, or "
+                   "to carry to a machine without network; offline, a model already in the cache is copied)")
     d.set_defaults(run=run_download)
     i = msub.add_parser("info", help="where a model would load from, and whether it is available offline")
     i.add_argument("model_id", nargs="?", default=None)
@@ -74,22 +84,38 @@ class TerminalProgress:
             self._shown = False
 
 
+def _not_a_hub_id(model_id: str) -> None:
+    """A usage CliError for a local folder or file given where a hub id is wanted: there is nothing to
+    download, and a folder may be what the person meant to download *into* (that is --to)."""
+    from pathlib import Path
+
+    local = Path(model_id).expanduser()
+    if local.is_dir():
+        raise CliError(f"{model_id} is already a local folder: nothing to download (use it as --model {model_id}; "
+                       "to download into a folder: autotagger model download ID --to DIR)", EXIT_USAGE)
+    if local.is_file():
+        raise CliError(f"{model_id} is a file, not a hub id (a hub id looks like Salesforce/blip2-opt-2.7b)",
+                       EXIT_USAGE)
+
+
 def run_download(args: argparse.Namespace) -> int:
     quiet_libraries(args.verbose)
     model_id = _model_id(args)
-    from autotagger.engine.download import ModelDownloadError, download_model
+    _not_a_hub_id(model_id)
+    from autotagger.engine.download import ModelDownloadError, download_model, download_to
 
     bar = TerminalProgress(f"downloading {model_id}", sys.stderr) if is_tty() else None
     try:
-        path = download_model(model_id, progress=bar)
+        path = download_model(model_id, progress=bar) if args.to is None else download_to(model_id, args.to,
+                                                                                          progress=bar)
     except ModelDownloadError as exc:
         if bar is not None:
             bar.finish()
         hint = ""
         if exc.reason == "offline":
-            hint = ("; on a connected machine run `autotagger model download` and copy the Hugging Face cache "
-                    "(~/.cache/huggingface/hub), or set the model to a local folder")
-        raise CliError(f"{exc}{hint}") from None
+            hint = ("; on a connected machine run `autotagger model download ID --to DIR` and copy DIR here "
+                    "(then --model DIR), or copy the Hugging Face cache (~/.cache/huggingface/hub)")
+        raise CliError(f"{exc}{hint}", EXIT_USAGE if exc.reason == "destination" else EXIT_SOME_FAILED) from None
     if bar is not None:
         bar.finish()
     print(path)
@@ -110,6 +136,8 @@ def run_info(args: argparse.Namespace) -> int:
     if local.is_dir():
         problem = checkpoint_problem(local)
         info.update(source="folder", path=str(local), available=problem is None, problem=problem)
+    elif local.is_file():
+        raise CliError(f"{model_id} is a file, not a model folder (a hub id looks like Salesforce/blip2-opt-2.7b)")
     elif looks_like_a_path(model_id):
         raise CliError(f"no model folder {local} (a hub id looks like Salesforce/blip2-opt-2.7b)")
     else:

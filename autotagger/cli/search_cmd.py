@@ -9,6 +9,10 @@ from typing import Any
 
 from autotagger.cli.common import EXIT_OK, EXIT_USAGE, CliError, emit_json, load_settings_from_args
 
+# More hits than any catalogue holds, and far from SQLite's 64-bit limit even once the ranked search
+# rounds a page up to whole blocks: a bigger --limit or --offset is taken as this one.
+MAX_HITS = 10**12
+
 QUERY_HELP = (
     'free words (whole words, best first; the last term, if a word, also matches as a prefix: '
     '"red ca" finds "red car"), "quoted phrases", tag:outdoors, tag:setting|outdoors, '
@@ -73,9 +77,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-
     if args.limit < 1 or args.offset < 0:
         raise CliError("--limit must be at least 1 and --offset at least 0", EXIT_USAGE)
+    args.limit, args.offset = min(args.limit, MAX_HITS), min(args.offset, MAX_HITS)
     query = " ".join(args.query)
     if not query.strip():
         raise CliError("search needs a query (see autotagger search --help)", EXIT_USAGE)

@@ -137,8 +137,11 @@ def open_catalog(settings: Settings) -> Catalog:
     return catalog
 
 
-class _Interrupted(Exception):
-    """Raised by the signal handler where nothing is half done: loading the model, running it."""
+class _Interrupted(BaseException):
+    """Raised by the signal handler where nothing is half done: loading the model, running it. Not an
+    Exception, as KeyboardInterrupt is not: library code in between catches Exception (huggingface_hub's
+    lazy import prints "Error importing ..." on stdout, in the middle of --json output; a loader turns
+    it into a load failure) and must let this through untouched."""
 
 
 class _Stop:
@@ -218,9 +221,19 @@ def run(args: argparse.Namespace) -> int:
         errors.append(path)
         print_error(f"{path}: {msg}")
 
+    given = {os.path.expanduser(p) for p in args.paths}
+
+    def not_found(path: str, msg: str) -> None:
+        """A path given that is not there (or a folder given that cannot be read): with --json, a line
+        of its own, as a photo that failed gets, so that a script sees every path it gave. What a folder
+        holds that is skipped (a name that is not UTF-8, a broken link) is only said on stderr."""
+        bad(path, msg)
+        if args.json and path in given:
+            emit_json({"path": path, "ok": False, "error": msg, "caption": "", "tags": []})
+
     from autotagger.service.tagfiles import collect_files
 
-    files = collect_files(args.paths, recursive=args.recursive, on_error=bad)
+    files = collect_files(args.paths, recursive=args.recursive, on_error=not_found)
     if not files:
         if errors:
             return EXIT_SOME_FAILED

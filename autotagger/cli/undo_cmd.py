@@ -37,14 +37,15 @@ def register(subparsers: Any) -> None:
     p.set_defaults(run=run)
 
 
-def _expand(paths: list[str], recursive: bool) -> tuple[list[Path], list[str]]:
+def _expand(paths: list[str], recursive: bool) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The files to undo, and each path given that cannot be (with why)."""
     files: list[Path] = []
-    errors: list[str] = []
+    errors: list[tuple[Path, str]] = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
             if not recursive:
-                errors.append(f"{p}: is a folder (use --recursive)")
+                errors.append((p, "is a folder (use --recursive)"))
                 continue
             for f in sorted(p.rglob("*")):
                 if f.is_file() and f.suffix.lower() != ".xmp" and not f.name.endswith("_original"):
@@ -52,7 +53,7 @@ def _expand(paths: list[str], recursive: bool) -> tuple[list[Path], list[str]]:
         elif p.exists() or p.with_name(p.name + ".xmp").exists() or p.with_suffix(".xmp").exists():
             files.append(p)
         else:
-            errors.append(f"{p}: no such file")
+            errors.append((p, "no such file"))
     return files, errors
 
 
@@ -116,8 +117,11 @@ def _merge(first: Any, second: Any) -> Any:
 def run(args: argparse.Namespace) -> int:
     settings = load_settings_from_args(args, sidecar_name=args.sidecar_name)
     files, errors = _expand(args.paths, args.recursive)
-    for message in errors:
-        print_error(message)
+    for path, reason in errors:
+        print_error(f"{path}: {reason}")
+        if args.json:  # a line for every path given, as for one that failed
+            emit_json({"path": str(path), "embedded": False, "sidecar": None, "sidecars": [], "warnings": [],
+                       "errors": [f"{path}: {reason}"]})
     failed = len(errors)
     with _catalog(settings.catalog_path) as cat:
         for path in files:

@@ -7,6 +7,7 @@ import argparse
 import os
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from autotagger.cli.common import (
@@ -18,6 +19,7 @@ from autotagger.cli.common import (
     folder_arg,
     is_tty,
     print_warning,
+    reader_gone,
 )
 
 
@@ -92,13 +94,27 @@ def run_service(args: argparse.Namespace, folders: Sequence[str] | None, headles
             sys.stderr.write("\r\x1b[K")
             shown["line"] = False
 
+    gone = threading.Event()  # the reader of our stdout left (`watch --json | head -1`)
+
+    def emit(obj: dict[str, object]) -> None:
+        """A JSON line; once nobody reads them, the service stops as `tag` does (the batch in the model
+        finishes and is recorded), rather than go on tagging for no one. The service calls us on its
+        own threads and ignores what we raise, so the error is turned into a stop here."""
+        if gone.is_set():
+            return
+        try:
+            emit_json(obj)
+        except BrokenPipeError:
+            gone.set()
+            service.stop()
+
     def on_event(ev: object) -> None:
         if isinstance(ev, FileTagged) and args.json:
-            emit_json({"path": ev.path, "ok": True, "error": None, "caption": ev.caption, "tags": list(ev.tags),
-                       "reused": ev.reused})
+            emit({"path": ev.path, "ok": True, "error": None, "caption": ev.caption, "tags": list(ev.tags),
+                  "reused": ev.reused})
         elif isinstance(ev, FileFailed):
             if args.json and not ev.will_retry:  # one line per file: its final outcome
-                emit_json({"path": ev.path, "ok": False, "error": ev.error, "caption": "", "tags": []})
+                emit({"path": ev.path, "ok": False, "error": ev.error, "caption": "", "tags": []})
             clear()
             print_warning(ev.error + (f" (will retry{retry_when(ev.retry_in)})" if ev.will_retry else ""))
         elif isinstance(ev, Notice):
@@ -126,6 +142,8 @@ def run_service(args: argparse.Namespace, folders: Sequence[str] | None, headles
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         clear()
+    if gone.is_set():
+        return reader_gone()
     if service.exit_error:
         raise CliError(service.exit_error)
     snap = service.snapshot()

@@ -5,11 +5,13 @@ files a safetensors-only load needs are fetched (``ALLOW_PATTERNS``). Files are 
 another with ``hf_hub_download`` pinned to one commit; each gets a silent tqdm stand-in that counts
 bytes written, so the caller sees one overall ``progress(done, total)`` in bytes. A final
 ``snapshot_download`` (every file already there: only listing calls) records the branch ref, so an
-offline load finds the snapshot afterwards. No torch, no Qt.
+offline load finds the snapshot afterwards. ``download_to`` then copies it into a folder of one's own
+(`model download --to DIR`). No torch, no Qt.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fnmatch
 import os
@@ -40,7 +42,7 @@ _NOT_FOUND_NAMES = frozenset({
 
 class ModelDownloadError(Exception):
     """A download that did not finish, in one line. ``reason``: offline, not-found, gated, disk-full,
-    cancelled or failed."""
+    cancelled, destination (a ``download_to`` folder refused before anything was fetched) or failed."""
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(" ".join(message.split()))
@@ -224,16 +226,16 @@ def download_model(
     """Fetch ``model_id`` into the Hugging Face cache and return its snapshot folder (a local folder is
     returned as it is; a path to a missing one is "not-found", never asked of the hub).
     ``progress(done, total)`` gets bytes, from the calling thread; setting ``cancel`` stops at the next
-    progress tick (a xet transfer may finish its current file first). Raises ModelDownloadError (one
-    line) for offline, not-found, gated, disk-full, cancelled or anything else."""
+    progress tick (a xet transfer may finish its current file first). With the hub switched off
+    (HF_HUB_OFFLINE), a model already whole in the cache is its snapshot folder. Raises
+    ModelDownloadError (one line) for offline, not-found, gated, disk-full, cancelled or anything else."""
     local = Path(model_id).expanduser()
     if local.is_dir():
         return str(local)
     if looks_like_a_path(model_id):
         raise ModelDownloadError("not-found", f"no model folder {local} (a hub id looks like Salesforce/blip2-opt-2.7b)")
-    if hub_offline():
-        raise ModelDownloadError("offline", f"the Hugging Face hub is switched off (HF_HUB_OFFLINE): {model_id} "
-                                            "cannot be downloaded here")
+    if hub_offline():  # nothing can be fetched: done if the cache holds it whole, else said so
+        return str(_cached_snapshot(model_id, cache_dir))
     stop = cancel if cancel is not None else threading.Event()
     report: Progress = progress if progress is not None else (lambda done, total: None)
 
@@ -284,3 +286,104 @@ def download_model(
         return str(path)
     except Exception as exc:
         raise classify_error(model_id, exc, cache_dir) from None
+
+
+def check_destination(dest: Path) -> None:
+    """Refuse a ``--to`` folder before anything is fetched: a file, a folder that is not empty (nothing
+    in it is ever overwritten or deleted), a folder whose parent is missing (a typo must not make a
+    tree), or one we may not write. ModelDownloadError reason "destination" (said as bad usage) or
+    "failed" (permission)."""
+    if dest.exists() and not dest.is_dir():
+        raise ModelDownloadError("destination", f"{dest} is a file, not a folder")
+    if dest.is_dir():
+        try:
+            empty = next(dest.iterdir(), None) is None
+        except OSError as exc:
+            raise ModelDownloadError("failed", f"cannot read {dest}: {exc.strerror or _one_line(exc)}") from None
+        if not empty:
+            raise ModelDownloadError("destination", f"{dest} is not empty: give a new or empty folder "
+                                                    "(nothing in it was changed)")
+    elif not dest.absolute().parent.is_dir():
+        raise ModelDownloadError("destination", f"{dest}: its folder {dest.absolute().parent} does not exist")
+    where = dest if dest.is_dir() else dest.absolute().parent
+    if not os.access(where, os.W_OK | os.X_OK):
+        raise ModelDownloadError("failed", f"cannot write into {where}: permission denied")
+
+
+def _cached_snapshot(model_id: str, cache_dir: str | Path | None) -> Path:
+    """With the hub switched off: the snapshot already in the cache, when the load would take it whole."""
+    from huggingface_hub import snapshot_download
+
+    from autotagger.engine.checkpoint import checkpoint_problem
+
+    try:
+        path = Path(snapshot_download(model_id, allow_patterns=ALLOW_PATTERNS, cache_dir=cache_dir,
+                                      local_files_only=True))
+    except Exception:
+        raise ModelDownloadError("offline", f"the Hugging Face hub is switched off (HF_HUB_OFFLINE) and {model_id} "
+                                            "is not in its cache: it cannot be downloaded here") from None
+    problem = checkpoint_problem(path)
+    if problem is not None:
+        raise ModelDownloadError("offline", f"the Hugging Face hub is switched off (HF_HUB_OFFLINE) and {model_id} "
+                                            f"is only partly in its cache ({problem})")
+    return path
+
+
+def download_to(
+    model_id: str,
+    dest: str | Path,
+    *,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    cache_dir: str | Path | None = None,
+    timeout: float | None = 10.0,
+) -> str:
+    """Fetch ``model_id`` as download_model does (into the cache: resumable) and copy its files into the
+    folder ``dest``, for ``--model DEST`` or to carry to a machine without network (with the hub switched
+    off, a model already whole in the cache is copied). ``dest`` must be new or empty (see
+    check_destination). The files are copied into a hidden folder inside ``dest`` and moved into place
+    only once all are there, so ``dest`` never holds half a checkpoint; on any failure what we made is
+    removed and nothing else is touched. Returns ``dest``; raises ModelDownloadError (one line)."""
+    dest = Path(dest).expanduser()
+    check_destination(dest)
+    snapshot = Path(download_model(model_id, progress=progress, cancel=cancel, cache_dir=cache_dir, timeout=timeout))
+    files = sorted(p.relative_to(snapshot) for p in snapshot.rglob("*")
+                   if p.is_file() and wanted(p.relative_to(snapshot).as_posix()))
+    created = not dest.exists()
+    staging = dest / ".autotagger-download.partial"
+    moved: list[Path] = []
+    try:
+        dest.mkdir(exist_ok=True)
+        need = sum((snapshot / f).stat().st_size for f in files)
+        free = _free_bytes(dest)
+        if free is not None and need > free:
+            raise ModelDownloadError("disk-full", f"not enough disk space to copy {model_id} into {dest}: "
+                                                  f"{_gb(need)} needed, {_gb(free)} free")
+        staging.mkdir()
+        for f in files:
+            if cancel is not None and cancel.is_set():
+                raise ModelDownloadError("cancelled", f"copy of {model_id} into {dest} cancelled; nothing was left "
+                                                      "there")
+            (staging / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(snapshot / f, staging / f)  # follows the cache's links to its blobs
+        for f in files:
+            (dest / f).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / f, dest / f)
+            moved.append(dest / f)
+        shutil.rmtree(staging)
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        for path in moved:  # ours: ``dest`` was empty
+            path.unlink(missing_ok=True)
+        if created:
+            with contextlib.suppress(OSError):
+                dest.rmdir()  # only when empty: a file someone put there meanwhile stays
+        if isinstance(exc, ModelDownloadError):
+            raise
+        if isinstance(exc, OSError):
+            if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+                raise ModelDownloadError("disk-full", f"disk full while copying {model_id} into {dest}: free some "
+                                                      "space and try again") from None
+            raise ModelDownloadError("failed", f"cannot write into {dest}: {exc.strerror or _one_line(exc)}") from None
+        raise
+    return str(dest)

@@ -300,3 +300,56 @@ def test_terminal_progress_line() -> None:
     lines = buf.getvalue().split("\r")[1:]
     assert lines[1].startswith("downloading x  100 / 200 MB   50%")
     assert lines[2].startswith("downloading x  200 / 200 MB  100%") and buf.getvalue().endswith("\n")
+
+
+# -- download_to: into a folder of one's own ----------------------------------------------------------
+def test_download_to_copies_only_the_wanted_files_and_leaves_no_staging(hub: FakeHub, tmp_path: Path) -> None:
+    dest = tmp_path / "blip2"
+    calls: list[tuple[int, int]] = []
+    assert dl.download_to(MODEL, dest, cache_dir=hub.cache, progress=lambda d, t: calls.append((d, t))) == str(dest)
+    assert {p.name: p.stat().st_size for p in dest.iterdir()} == WANTED
+    assert not any(p.is_symlink() for p in dest.iterdir())  # copies, not links into the cache
+    assert calls[-1] == (sum(WANTED.values()),) * 2
+    hub.fetched.clear()
+    with pytest.raises(ModelDownloadError) as info:  # a second time: the folder is no longer empty
+        dl.download_to(MODEL, dest, cache_dir=hub.cache)
+    assert info.value.reason == "destination" and hub.fetched == []
+
+
+@pytest.mark.parametrize("made", [False, True], ids=["new folder", "empty folder"])
+@pytest.mark.parametrize("error, reason, words", [
+    (OSError(errno.ENOSPC, "No space left on device"), "disk-full", "disk full while copying"),
+    (PermissionError(errno.EACCES, "Permission denied"), "failed", "cannot write into"),  # a read-only mount
+])
+def test_download_to_a_copy_that_fails_leaves_the_folder_as_it_was(
+        hub: FakeHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, made: bool, error: OSError, reason: str,
+        words: str) -> None:
+    dest = tmp_path / "blip2"
+    if made:
+        dest.mkdir()
+    copied: list[str] = []
+    real = dl.shutil.copyfile
+
+    def copyfile(src: Any, dst: Any) -> Any:
+        if copied:  # the second file
+            raise error
+        copied.append(str(dst))
+        return real(src, dst)
+
+    monkeypatch.setattr(dl.shutil, "copyfile", copyfile)
+    with pytest.raises(ModelDownloadError) as info:
+        dl.download_to(MODEL, dest, cache_dir=hub.cache)
+    assert info.value.reason == reason and words in str(info.value) and "\n" not in str(info.value)
+    assert copied  # it failed half way
+    assert (list(dest.iterdir()) == []) if made else not dest.exists()
+    assert sorted(p.name for p in (hub.repo / "snapshots" / SHA).iterdir()) == sorted(WANTED)  # the cache stays
+
+
+def test_download_to_not_enough_space_is_said_before_copying(hub: FakeHub, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    dl.download_model(MODEL, cache_dir=hub.cache)
+    monkeypatch.setattr(dl.shutil, "disk_usage", lambda p: SimpleNamespace(total=10**9, used=10**9, free=1000))
+    with pytest.raises(ModelDownloadError) as info:
+        dl.download_to(MODEL, tmp_path / "blip2", cache_dir=hub.cache)
+    assert info.value.reason == "disk-full" and "not enough disk space to copy" in str(info.value)
+    assert not (tmp_path / "blip2").exists()
