@@ -46,7 +46,7 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
 
 def add_write_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--write", choices=["auto", "embed", "sidecar", "both", "none"],
-                   help="where tags go: auto = embed in JPEG/TIFF/PNG/WebP/HEIC, sidecar for RAW (default)")
+                   help="where tags go: auto = embed in JPEG/TIFF/PNG/WebP/HEIC/DNG, sidecar for other RAW (default)")
     p.add_argument("--sidecar-name", choices=["ext", "base"],
                    help="sidecar naming: ext = IMG_1.CR2.xmp (darktable/digiKam), base = IMG_1.xmp (Lightroom)")
     p.add_argument("--keep-backup", action="store_true", default=None, help="keep NAME_original beside each file we change")
