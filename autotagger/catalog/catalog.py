@@ -22,6 +22,12 @@ class Catalog(ImagesMixin, EditsMixin, JobsMixin, SearchMixin):
     def __enter__(self) -> Catalog:
         return self
 
+    def data_version(self) -> int:
+        """A number that changes whenever another connection (another process, or another thread's
+        Catalog) has committed to the file since this one last asked; SQLite's ``PRAGMA
+        data_version``. A reader polls it to notice changes made elsewhere, at no cost."""
+        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+
 
 def _said(cat: Catalog, exc: sqlite3.DatabaseError) -> Exception:
     """What to raise for ``exc``: CatalogDamaged for a corrupt page, else ``exc`` itself."""

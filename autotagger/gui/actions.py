@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from typing import Any
 
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
@@ -71,15 +70,7 @@ class ActionsMixin(WindowParts):
 
     def _undone(self, failures: list[tuple[str, str]]) -> None:
         self.show_message("; ".join(f"{os.path.basename(p)}: {e}" for p, e in failures) or "our tags removed")
-        self.model.refresh()
-        self.refresh_side()
-        if self.detail.record is not None:  # the pane shows the record as the catalogue has it now
-            self.reader.call(ops.get_image, self.detail.record.id, on_done=self._reload_record)
-
-    def _reload_record(self, rec: Any) -> None:
-        shown = self.detail.record
-        if rec is not None and shown is not None and shown.id == rec.id:
-            self.detail.show_record(rec)
+        self.watch.poll()  # the grid, the tag tree and the pane as the catalogue has them now (changes.py)
 
     def reveal_selected(self) -> None:
         paths = self.selected_paths()

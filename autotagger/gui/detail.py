@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QPixmap, QResizeEvent, QTextLayout, QTextOption
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -278,11 +278,17 @@ class DetailPane(QWidget):
         self._caption_changed()
         src = rec.caption_source or ""
         self.source.setText({"person": "written by a person", "": ""}.get(src, f"by {src}"))
+        chosen = set(self._selected_tags()) if same else set()  # the same photo again: its tags selected stay
+        self.tags.clearSelection()
         self.tags.setRowCount(len(rec.tags))
         for r, t in enumerate(rec.tags):
             self.tags.setItem(r, 0, QTableWidgetItem(t.path))
             self.tags.setItem(r, 1, QTableWidgetItem(_fmt_conf(t.confidence)))
             self.tags.setItem(r, 2, QTableWidgetItem(t.source or ""))
+            if t.path in chosen:
+                self.tags.selectionModel().select(
+                    self.tags.model().index(r, 0),
+                    QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
         self.tags.resizeColumnsToContents()
         self.tags.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self._fit_table(self.tags, len(rec.tags))
@@ -341,10 +347,13 @@ class DetailPane(QWidget):
             self.new_tag.clear()
             self.tagsAdded.emit(self.record.id, tags)
 
+    def _selected_tags(self) -> list[str]:
+        rows = sorted({i.row() for i in self.tags.selectedIndexes()})
+        return [it.text() for it in (self.tags.item(r, 0) for r in rows) if it is not None]
+
     def _remove_tags(self) -> None:
         if self.record is None:
             return
-        rows = sorted({i.row() for i in self.tags.selectedIndexes()})
-        tags = [it.text() for it in (self.tags.item(r, 0) for r in rows) if it is not None]
+        tags = self._selected_tags()
         if tags:
             self.tagsRemoved.emit(self.record.id, tags)

@@ -2,6 +2,7 @@
 
 ``canFetchMore``/``fetchMore`` ask for the next page; the rows are inserted when the answer comes
 back. A new query bumps a generation number so that late pages of an old query are dropped.
+``reload`` brings the rows loaded up to date in place when the catalogue changed (changes.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,25 @@ def _count(catalog: Any, query: str) -> int:
     return int(catalog.count(query))
 
 
+def _reload(catalog: Any, query: str, loaded: int, total: int, page: int) -> tuple[int, list[Any]]:
+    """The query's count now and its first rows: as many as were loaded, plus those added since
+    (the count grew by them), at least a page."""
+    now = int(catalog.count(query))
+    limit = max(loaded + max(0, now - total), page)
+    return now, list(catalog.search(query, limit=limit, offset=0))
+
+
+def diff_rows(old: list[Any], new: list[Any]) -> list[tuple[str, int, int, int, int]]:
+    """difflib's opcodes turning the rows ``old`` into ``new``, matched by image id (a row whose
+    photo was edited or moved is the same row)."""
+    import difflib
+
+    a, b = [h.id for h in old], [h.id for h in new]
+    if a == b:
+        return [("equal", 0, len(a), 0, len(b))]
+    return list(difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes())
+
+
 def _name(path: str) -> str:
     return path.replace("\\", "/").rsplit("/", 1)[-1]
 
@@ -37,6 +57,8 @@ class ImageListModel(QAbstractListModel):
     totalChanged = Signal(int)  # number of images matching the query (-1 until known)
     queryFailed = Signal(str)
     pageLoaded = Signal()
+    rowsAboutToReload = Signal()  # reload: rows are about to come in or go (the view's selection may move)
+    rowsReloaded = Signal()  # ... and have
 
     def __init__(
         self, client: CatalogClient, thumbs: ThumbnailProvider, page_size: int = 300, parent: QObject | None = None
@@ -53,6 +75,7 @@ class ImageListModel(QAbstractListModel):
         self._loading = False
         self._exhausted = False
         self._error = ""
+        self._reloading = self._reload_again = False
         thumbs.ready.connect(self._thumb_ready)
 
     # -- query -----------------------------------------------------------------------------------
@@ -65,6 +88,7 @@ class ImageListModel(QAbstractListModel):
         self._row_of = {}
         self._loading = False
         self._exhausted = False
+        self._reloading = self._reload_again = False
         self.total = -1
         self._error = ""
         self.endResetModel()
@@ -78,6 +102,61 @@ class ImageListModel(QAbstractListModel):
     def refresh(self) -> None:
         self.set_query(self.query)
 
+    def reload(self) -> None:
+        """The rows of this query as the catalogue has them now, changed in place rather than reset:
+        a row that stays is the same row (the view keeps it selected, current, where it was), an
+        edited or moved photo's row changes, new photos come in and gone ones go; the count follows.
+        Asked while a page or a reload is on its way: once more after it. A query that failed
+        stays failed (a change elsewhere does not mend it)."""
+        if self._error:
+            return
+        if self._loading or self._reloading or self.total < 0:
+            self._reload_again = True
+            return
+        self._reloading, self._reload_again = True, False
+        gen = self._generation
+        self._client.call(
+            _reload, self.query, len(self._rows), self.total, self.page_size,
+            on_done=lambda answer: self._got_reload(gen, *answer), on_error=lambda m: self._failed(gen, m),
+        )
+
+    def _got_reload(self, gen: int, total: int, hits: list[Any]) -> None:
+        if gen != self._generation:
+            return
+        self._reloading = False
+        self._exhausted = len(hits) >= total  # else the next page is fetched as the view scrolls
+        ops = diff_rows(self._rows, hits)
+        moving = any(op[0] != "equal" for op in ops)  # rows come or go (else they only change in place)
+        if moving:
+            self.rowsAboutToReload.emit()
+        for op, i1, i2, j1, j2 in reversed(ops):  # from the end: i1, i2 stay true
+            if op == "equal":
+                for k in range(i2 - i1):
+                    if self._rows[i1 + k] != hits[j1 + k]:
+                        self._rows[i1 + k] = hits[j1 + k]
+                        idx = self.index(i1 + k)
+                        self.dataChanged.emit(idx, idx)
+                continue
+            if i2 > i1:
+                self.beginRemoveRows(QModelIndex(), i1, i2 - 1)
+                del self._rows[i1:i2]
+                self.endRemoveRows()
+            if j2 > j1:
+                self.beginInsertRows(QModelIndex(), i1, i1 + j2 - j1 - 1)
+                self._rows[i1:i1] = hits[j1:j2]
+                self.endInsertRows()
+        self._row_of = {hit.path: row for row, hit in enumerate(self._rows)}
+        if moving:
+            self.rowsReloaded.emit()
+        if total != self.total:
+            self.total = total
+            self.totalChanged.emit(total)
+        self._again()
+
+    def _again(self) -> None:
+        if self._reload_again:
+            self.reload()
+
     @property
     def error(self) -> str:
         """Why the current query failed ("" while it has not)."""
@@ -87,10 +166,11 @@ class ImageListModel(QAbstractListModel):
         if gen == self._generation and not self._error:
             self.total = n
             self.totalChanged.emit(n)
+            self._again()
 
     def _failed(self, gen: int, message: str) -> None:
         if gen == self._generation:
-            self._loading = False
+            self._loading = self._reloading = self._reload_again = False
             self._exhausted = True
             if not self._error:  # the count and the first page both fail: say it once
                 self._error = message
@@ -99,7 +179,7 @@ class ImageListModel(QAbstractListModel):
 
     # -- lazy paging -----------------------------------------------------------------------------
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and not self._exhausted and not self._loading
+        return not parent.isValid() and not self._exhausted and not self._loading and not self._reloading
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
         if not self.canFetchMore(parent):
@@ -128,6 +208,7 @@ class ImageListModel(QAbstractListModel):
             self._rows.extend(hits)
             self.endInsertRows()
         self.pageLoaded.emit()
+        self._again()
 
     @property
     def loading(self) -> bool:
@@ -160,22 +241,6 @@ class ImageListModel(QAbstractListModel):
             return
         idx = self.index(row)
         self.dataChanged.emit(idx, idx)
-
-    def move_hit(self, old: str, new: str) -> bool:
-        """A photo the service moved (renamed, or another folder): its cell names and loads the file
-        where it is now, in place (no re-query: the selection and scroll position stay). False when
-        the grid does not show it."""
-        import dataclasses
-
-        row = self._row_of.get(old, -1)
-        if row < 0:
-            return False
-        self._rows[row] = dataclasses.replace(self._rows[row], path=new)
-        del self._row_of[old]
-        self._row_of[new] = row
-        idx = self.index(row)
-        self.dataChanged.emit(idx, idx)
-        return True
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):

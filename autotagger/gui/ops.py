@@ -66,7 +66,7 @@ def retry_failed(catalog: Any, paths: Sequence[str] | None) -> int:
 def retag(catalog: Any, paths: Iterable[str]) -> int:
     n = 0
     for path in paths:
-        catalog.enqueue(path, reason="retag")  # see service.worker.RETAG
+        catalog.enqueue(path, reason="retag")  # see service.planning.RETAG
         n += 1
     return n
 

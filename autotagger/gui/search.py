@@ -9,6 +9,7 @@ from PySide6.QtCore import QTimer
 
 from autotagger.catalog.query import quote_value
 from autotagger.gui import ops
+from autotagger.gui.grid import no_match_text
 from autotagger.gui.tagtree import NodeCounts, node_counts, tag_term
 from autotagger.gui.window_parts import WindowParts
 
@@ -54,11 +55,14 @@ class SearchMixin(WindowParts):
 
     def _total_changed(self, n: int) -> None:
         self.status.set_count(self.model.rowCount(), n)
+        self.grid.set_empty_text(no_match_text(self.model.query) if n == 0 and self.model.query else "")
         if n >= 0:  # a catalogue with no photos at all: say what to do instead of an empty grid
             first_run = n == 0 and not self.model.query
             self.grid_stack.setCurrentWidget(self.empty if first_run else self.grid)
 
     def _query_failed(self, message: str) -> None:
+        if self.said_already(message):  # the catalogue's own failure: the status bar says it already
+            return
         self.status.clearMessage()  # the error shows where the count was, until the next search
         self.status.set_query_error(message)
 

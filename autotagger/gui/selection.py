@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QTimer
+from PySide6.QtCore import QItemSelection, QModelIndex, QTimer
 
 from autotagger.gui import ops
 from autotagger.gui.model import IdRole, PathRole
@@ -19,11 +19,19 @@ class SelectionMixin(WindowParts):
     def selected_paths(self) -> list[str]:
         return [i.data(PathRole) for i in self.grid.selectionModel().selectedIndexes()]
 
-    def _selection_changed(self, _sel: QItemSelection, _desel: QItemSelection) -> None:
+    def detail_index(self) -> QModelIndex:
+        """The grid's photo the detail pane is for: the current one when selected, else the first
+        selected (invalid: none)."""
         idx = self.grid.currentIndex()
         if not idx.isValid() or not self.grid.selectionModel().isSelected(idx):
             rows = self.grid.selectionModel().selectedIndexes()
-            idx = rows[0] if rows else idx
+            idx = rows[0] if rows else QModelIndex()
+        return idx
+
+    def _selection_changed(self, _sel: QItemSelection, _desel: QItemSelection) -> None:
+        if self.view_held():  # the rows changing in place (changes.py), not the person
+            return
+        idx = self.detail_index()
         if not idx.isValid():
             self.detail.clear()
             return
@@ -64,8 +72,11 @@ class SelectionMixin(WindowParts):
 
     def _edit(self, fn: Callable[..., ops.EditResult], image_id: int, value: Any,
               on_error: Callable[[], None] | None = None) -> None:
+        shown = self.detail.record  # the photo edited (leaving it saves its edit before the next is shown)
+        name = shown.name if shown is not None and shown.id == image_id else f"photo {image_id}"
+
         def failed(message: str) -> None:
-            self.show_message(f"could not save: {message}")
+            self.show_message(f"could not save {name}: {message}")
             if on_error is not None:
                 on_error()
 

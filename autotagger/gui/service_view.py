@@ -1,20 +1,15 @@
 """The main window's view of the tagger service (in this process or elsewhere): its live state
-in the status bar, its pause button, its new warnings, and the side panels and grid refreshed
-as photos are tagged."""
+in the status bar, its pause button and its new warnings. What it changes in the catalogue (photos
+tagged, moved, brought back) reaches the grid and the panels as any change does (changes.py); a
+service in this process only makes that come sooner."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from PySide6.QtCore import QTimer
-
-from autotagger.gui import ops
 from autotagger.gui.status import ServiceLink, ServiceState
 from autotagger.gui.window_parts import WindowParts
-from autotagger.service.events import FileMoved, FileRestored
-
-#: Photos brought back together (a folder moved back in) are shown by one new query, this long after the last.
-RESTORED_REFRESH_MS = 300
 
 
 class ServiceMixin(WindowParts):
@@ -24,10 +19,6 @@ class ServiceMixin(WindowParts):
         self._last_done = -1
         self._warnings_source, self._warnings_seen = "", 0
         self.link = link
-        self._restored = QTimer(self)  # photos back from their tombstones: one re-query for them all
-        self._restored.setSingleShot(True)
-        self._restored.setInterval(RESTORED_REFRESH_MS)
-        self._restored.timeout.connect(self._show_restored)
         if self.link is not None:
             self.link.changed.connect(self._service_changed)
             events = getattr(self.link, "serviceEvent", None)  # a service in this process says what it did
@@ -37,11 +28,11 @@ class ServiceMixin(WindowParts):
             self._service_changed(self.link.state)
 
     def _service_changed(self, state: ServiceState) -> None:
+        if state.message and self.said_already(state.message):  # the catalogue's failure: said once
+            state = dataclasses.replace(state, message="")
         self.status.set_state(state, bool(self.link and self.link.can_pause))
         if state.done != self._last_done and self._last_done >= 0:
-            self.refresh_side()  # new tags came in
-            if self.grid_stack.currentWidget() is self.empty:
-                self.model.refresh()  # the first photos: the grid instead of the first-run hint
+            self.watch.poll()  # new tags came in: show them now rather than at the next poll
         self._last_done = state.done
         self._show_new_warnings(state)
 
@@ -56,31 +47,7 @@ class ServiceMixin(WindowParts):
             self.status.add_warning(message)
         self._warnings_seen = state.warnings_said
 
-    def _service_event(self, event: Any) -> None:
-        """A photo the service moved follows in the grid and the detail pane (none is tagged: ``done``
-        does not change); one it brought back, with its tags, shows up."""
-        if isinstance(event, FileMoved):
-            self._photo_moved(event.old, event.new)
-        elif isinstance(event, FileRestored):
-            if event.old != event.path:
-                self._photo_moved(event.old, event.path)
-            self._restored.start()
-
-    def _photo_moved(self, old: str, new: str) -> None:
-        self.model.move_hit(old, new)
-        shown = self.detail.record
-        if shown is not None and shown.path == old:  # the pane's path, preview and folder: where it is now
-            image_id = shown.id
-            self.reader.call(ops.get_image, image_id, on_done=lambda rec: self._moved_record(image_id, rec))
-
-    def _moved_record(self, image_id: int, rec: Any) -> None:
-        shown = self.detail.record
-        if rec is not None and shown is not None and shown.id == image_id:
-            self.detail.show_record(rec)
-            preview = self.previews.get(rec.path)  # asks for it; the pane gets it through previews.ready
-            if preview is not None:
-                self.detail.set_preview(rec.path, preview)
-
-    def _show_restored(self) -> None:
-        self.model.refresh()
-        self.refresh_side()
+    def _service_event(self, _event: Any) -> None:
+        """The service in this process did something (tagged, moved, brought back a photo): look at
+        the catalogue now rather than at the next poll."""
+        self.watch.poll()

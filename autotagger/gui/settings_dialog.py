@@ -54,7 +54,7 @@ from autotagger.gui.worker import one_line
 from autotagger.types import QuestionSet
 
 WRITE_LABELS = {
-    "auto": "auto: embed where possible, sidecar for RAW and read-only files",
+    "auto": "auto: embed where possible (DNG too), sidecar for other RAW and read-only files",
     "embed": "embed in the file",
     "sidecar": "sidecar .xmp only",
     "both": "embed and sidecar",
@@ -147,6 +147,16 @@ class PoolCatalog(QObject):
         self._pool.waitForDone()
 
 
+def model_note(model: str) -> str:
+    """What happens to the model named in the Model box: a folder is read as it is, a hub id is
+    downloaded (said wrongly of a folder, a photographer went looking for a download)."""
+    from autotagger.engine.download import looks_like_a_path
+
+    if looks_like_a_path(model.strip()) or Path(model.strip()).expanduser().is_dir():
+        return "The model is read from this folder; nothing is downloaded."
+    return "A hub id is downloaded once into the Hugging Face cache, the first time it is used."
+
+
 class SettingsDialog(QDialog):
     foldersChanged = Signal(list)  # the catalogue's watched folders, after an add or remove here
 
@@ -189,10 +199,11 @@ class SettingsDialog(QDialog):
         f.addRow("Precision:", self.dtype)
         f.addRow("Quantisation:", self.quantize)
         f.addRow("Batch size:", self.batch)
-        note = QLabel("The model is downloaded once into the Hugging Face cache the first time it is used.")
-        note.setWordWrap(True)
-        note.setStyleSheet("color:#777;")
-        f.addRow(note)
+        self.model_note = QLabel(model_note(settings.model))
+        self.model_note.setWordWrap(True)
+        self.model_note.setStyleSheet("color:#777;")
+        self.model.currentTextChanged.connect(lambda text: self.model_note.setText(model_note(text)))
+        f.addRow(self.model_note)
 
         # writing
         self.write = _combo(WRITE_MODES, WRITE_LABELS, settings.write)

@@ -212,6 +212,7 @@ class StatusBar(QStatusBar):
         self.current.setMinimumWidth(120)
         self.device = QLabel("")
         self.count = QLabel("")
+        self._catalog_error = ""  # set_catalog_error
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(120)
         self.progress.setTextVisible(False)
@@ -288,7 +289,22 @@ class StatusBar(QStatusBar):
         self.pause.setText("Resume" if s.paused else "Pause")
         self.pause.blockSignals(False)
 
+    def set_catalog_error(self, message: str) -> None:
+        """The catalogue failed as a whole (damaged, cannot be opened): said where the count was, in
+        place of the count and of any search error, for as long as the window runs (every later call
+        would fail the same way)."""
+        self._catalog_error = " ".join(message.split())
+        self.clearMessage()
+        self._say_error(self._catalog_error)
+
+    def _say_error(self, text: str) -> None:
+        self.count.setText(f"{text}  |")
+        self.count.setToolTip(text)
+        self.count.setStyleSheet("color:#c33;")
+
     def set_count(self, shown: int, total: int) -> None:
+        if self._catalog_error:
+            return
         self.count.setStyleSheet("")
         self.count.setToolTip("")
         if total < 0:
@@ -298,7 +314,5 @@ class StatusBar(QStatusBar):
 
     def set_query_error(self, message: str) -> None:
         """The search failed: say why where the count was (no stale count), until the next search."""
-        text = " ".join(f"search: {message}".split())
-        self.count.setText(f"{text}  |")
-        self.count.setToolTip(text)
-        self.count.setStyleSheet("color:#c33;")
+        if not self._catalog_error:
+            self._say_error(" ".join(f"search: {message}".split()))

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QMouseEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QHeaderView, QTreeView, QWidget
 
@@ -173,6 +173,7 @@ class TagTreeView(QTreeView):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.setToolTip("Click: show this tag. Ctrl-click: add it to the search. Click again: show all.")
         self._add_modifier = False
+        self._shown: tuple[list[tuple[str, int]], dict[str, int]] | None = None  # set_counts
         self.clicked.connect(lambda idx: self.tagActivated.emit(idx.data(TagPathRole), self._add_modifier))
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
@@ -181,15 +182,29 @@ class TagTreeView(QTreeView):
         super().mouseReleaseEvent(event)
 
     def set_counts(self, counts: Iterable[tuple[str, int]] | NodeCounts, exact: Mapping[str, int] | None = None) -> None:
+        """The tree for these counts. Counted again after every change to the catalogue (changes.py):
+        the same counts leave the tree alone, new ones keep the nodes open, the tag selected and the
+        scroll position as they were."""
         if isinstance(counts, NodeCounts):
             exact = counts.exact
             counts = counts.nodes
+        shown = (list(counts), dict(exact or {}))
+        if shown == self._shown:
+            return
+        self._shown = shown
         expanded = self._expanded_paths()
-        self.tag_model.set_counts(counts, exact)
+        current = self.currentIndex().data(TagPathRole) if self.selectionModel().hasSelection() else None
+        scroll = self.verticalScrollBar().value()
+        self.tag_model.set_counts(*shown)
         for path in expanded:
             item = self.tag_model.find(path)
             if item is not None:
                 self.setExpanded(item.index(), True)
+        item = self.tag_model.find(current) if current else None
+        if item is not None:
+            flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+            self.selectionModel().setCurrentIndex(item.index(), flags)
+        self.verticalScrollBar().setValue(scroll)
 
     def _expanded_paths(self) -> list[str]:
         out: list[str] = []

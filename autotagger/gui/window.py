@@ -3,7 +3,12 @@ the status bar. All catalogue work runs on two catalogue threads (one reads, one
 
 The window builds and wires the widgets; its parts hold the behaviour: search and filters
 (search), the detail pane and its edits (selection), the actions (actions), the service's
-state (service_view); the grid area (grid) and the panes' widths (panes) are their own."""
+state (service_view), changes made elsewhere (changes); the grid area (grid) and the panes' widths
+(panes) are their own.
+
+A catalogue that fails as a whole (damaged, cannot be opened) fails every call on every catalogue
+thread, the service's status included: the window says it once, in the status bar where the count
+was (catalog_problem), and drops the other messages that would only repeat it."""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QLineEdit,
@@ -28,6 +33,7 @@ from PySide6.QtWidgets import (
 from autotagger.config import Settings
 from autotagger.gui import ops
 from autotagger.gui.actions import ActionsMixin, reveal_in_file_manager
+from autotagger.gui.changes import ChangesMixin
 from autotagger.gui.detail import DetailPane
 from autotagger.gui.first_run import FirstRunPanel
 from autotagger.gui.grid import EMPTY_TEXT, EmptyState, grid_width, thumbnail_grid
@@ -53,7 +59,7 @@ __all__ = [
 ]
 
 
-class MainWindow(SearchMixin, SelectionMixin, ActionsMixin, ServiceMixin):
+class MainWindow(SearchMixin, SelectionMixin, ActionsMixin, ServiceMixin, ChangesMixin):
     firstPaint = Signal()  # the grid painted for the first time (benchmarks)
     hideToTray = Signal()
     # settingsSaved(Settings): ActionsMixin's, after Settings… saved them
@@ -82,8 +88,10 @@ class MainWindow(SearchMixin, SelectionMixin, ActionsMixin, ServiceMixin):
         # the tag tree's counts (one catalogue count per node) on their own thread: never in the
         # way of the grid's pages
         self.tag_reader = CatalogClient(lambda: open_catalog(True), "catalog-tags", self)
-        self.reader.error.connect(self.show_message)
-        self.writer.error.connect(self.show_message)
+        self._problems: set[str] = set()  # the catalogue's own failures, said once (catalog_problem)
+        for client in (self.reader, self.writer, self.tag_reader):
+            client.error.connect(self.show_message)
+            client.catalogError.connect(self.catalog_problem)
         self.thumbs = ThumbnailProvider(thumb_dir, parent=self)
         self.previews = ThumbnailProvider(thumb_dir, edge=640, memory_items=50, parent=self)
 
@@ -157,6 +165,7 @@ class MainWindow(SearchMixin, SelectionMixin, ActionsMixin, ServiceMixin):
 
         self.setStatusBar(self.status)
         self.status.failedClicked.connect(self.show_failed)
+        self._watch_catalog()  # before the first query: changes count from before it reads
         self._connect_service(link_factory(self.reader) if link_factory else None)
 
         self.show_model_notice()
@@ -180,7 +189,22 @@ class MainWindow(SearchMixin, SelectionMixin, ActionsMixin, ServiceMixin):
         self.folders._add()  # the panel's own dialog and addRequested, wired above
 
     def show_message(self, text: str, msecs: int = 8000) -> None:
-        self.status.showMessage(" ".join(text.split()), msecs)
+        if not self.said_already(text):
+            self.status.showMessage(" ".join(text.split()), msecs)
+
+    def catalog_problem(self, message: str) -> None:
+        """The catalogue failed as a whole (CatalogClient.catalogError): said in the status bar, once."""
+        self._problems.add(message)
+        self.status.set_catalog_error(message)
+
+    def said_already(self, text: str) -> bool:
+        """``text`` only repeats the catalogue's failure, which the status bar says already
+        (whatever a caller put before it: "tags: ", "could not save NAME: ")."""
+        return any(problem in text for problem in self._problems)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.watch.poll()  # hidden (in the tray), the catalogue was not watched
 
     def show_model_notice(self) -> None:
         self.notice.set_model(self.settings.model)
@@ -195,6 +219,7 @@ class MainWindow(SearchMixin, SelectionMixin, ActionsMixin, ServiceMixin):
         super().closeEvent(event)
 
     def shutdown(self) -> None:
+        self.watch.stop()
         if self.link is not None:
             self.link.stop()
         self.thumbs.shutdown()

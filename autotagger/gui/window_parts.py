@@ -1,4 +1,4 @@
-"""What the main window's parts (search, selection, actions, service_view) may use of it: the
+"""What the main window's parts (search, selection, actions, service_view, changes) may use of it: the
 widgets and clients MainWindow builds, and the methods one part offers the others. Declared once,
 here, so that each part is type-checked against the same window."""
 
@@ -6,19 +6,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtWidgets import QLineEdit, QListView, QMainWindow, QStackedWidget
+from PySide6.QtCore import QItemSelection, QModelIndex
+from PySide6.QtWidgets import QLineEdit, QMainWindow, QStackedWidget
 
 from autotagger.config import Settings
 from autotagger.gui.detail import DetailPane
-from autotagger.gui.grid import EmptyState
+from autotagger.gui.grid import EmptyState, ThumbnailGrid
 from autotagger.gui.model import ImageListModel
 from autotagger.gui.panels import FoldersPanel
 from autotagger.gui.status import StatusBar
 from autotagger.gui.tagtree import TagTreeView
 from autotagger.gui.thumbs import ThumbnailProvider
 from autotagger.gui.worker import CatalogClient
+
+if TYPE_CHECKING:
+    from autotagger.gui.changes import CatalogWatch
 
 
 class WindowParts(QMainWindow):
@@ -29,7 +33,7 @@ class WindowParts(QMainWindow):
     try_fn: Any
     search: QLineEdit
     model: ImageListModel
-    grid: QListView
+    grid: ThumbnailGrid
     grid_stack: QStackedWidget
     empty: EmptyState
     detail: DetailPane
@@ -47,3 +51,8 @@ class WindowParts(QMainWindow):
     selected_paths: Callable[[], list[str]]
     refresh_side: Callable[[], None]
     refresh_tags: Callable[[], None]
+    detail_index: Callable[[], QModelIndex]
+    said_already: Callable[[str], bool]
+    watch: CatalogWatch
+    view_held: Callable[[], bool]
+    _selection_changed: Callable[[QItemSelection, QItemSelection], None]

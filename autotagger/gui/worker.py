@@ -4,6 +4,10 @@ A :class:`CatalogClient` owns one QThread with one catalogue object opened *in t
 (the catalogue is one-per-thread). The GUI asks for work with ``call(fn, *args, on_done=...)``;
 ``fn(catalog, *args)`` runs on the worker thread and its result comes back through a queued
 signal to the callback on the GUI thread. The worker never touches a widget.
+
+A failure that is the catalogue's own, not the call's (the file is damaged, or cannot be opened at
+all), is also said by ``catalogError``: every call then fails the same way, on every client, and the
+window says it once (see MainWindow.catalog_problem) rather than once per call that met it.
 """
 
 from __future__ import annotations
@@ -25,9 +29,17 @@ def one_line(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
+def catalog_wide(exc: BaseException, opening: bool) -> bool:
+    """Whether ``exc`` is the catalogue's own failure, which every later call meets too: a damaged
+    file, or one that cannot be opened (missing, newer schema, on a network filesystem...)."""
+    from autotagger.catalog.errors import CatalogDamaged
+
+    return opening or isinstance(exc, CatalogDamaged)
+
+
 class _Worker(QObject):
     done = Signal(int, object)
-    failed = Signal(int, str)
+    failed = Signal(int, str, bool)  # token, one line, the catalogue's own failure (catalog_wide)
 
     def __init__(self, factory: CatalogFactory) -> None:
         super().__init__()
@@ -36,13 +48,15 @@ class _Worker(QObject):
 
     @Slot(int, object, object)
     def run(self, token: int, fn: object, args: object) -> None:
+        opening = self._catalog is None
         try:
             if self._catalog is None:
                 self._catalog = self._factory()
+            opening = False
             result = fn(self._catalog, *args)  # type: ignore[operator, misc]
         except Exception as exc:  # any failure is reported, never raised into Qt
             log.debug("catalogue call failed", exc_info=True)
-            self.failed.emit(token, one_line(exc))
+            self.failed.emit(token, one_line(exc), catalog_wide(exc, opening))
             return
         self.done.emit(token, result)
 
@@ -62,6 +76,9 @@ class CatalogClient(QObject):
     _request = Signal(int, object, object)
     _close = Signal()
     error = Signal(str)  # a call failed and had no on_error: one line for the status bar
+    # the catalogue itself failed (damaged, cannot be opened): one line, said before the call's own
+    # on_error runs (or instead of ``error``), so that the window knows it when that comes
+    catalogError = Signal(str)
     busyChanged = Signal(bool)
 
     def __init__(self, factory: CatalogFactory, name: str = "catalog", parent: QObject | None = None) -> None:
@@ -108,12 +125,14 @@ class CatalogClient(QObject):
         if on_done is not None:
             on_done(result)
 
-    @Slot(int, str)
-    def _on_failed(self, token: int, message: str) -> None:
+    @Slot(int, str, bool)
+    def _on_failed(self, token: int, message: str, whole: bool) -> None:
         _, on_error = self._pop(token)
+        if whole:
+            self.catalogError.emit(message)
         if on_error is not None:
             on_error(message)
-        else:
+        elif not whole:
             self.error.emit(message)
 
     def shutdown(self) -> None:
