@@ -153,7 +153,7 @@ class CatalogBase:
 
     def _pragmas(self) -> int:
         """The connection's settings (opening.py); returns the file's schema version."""
-        return configure(self._conn, BUSY_TIMEOUT_MS)
+        return configure(self._conn, BUSY_TIMEOUT_MS, self.path)
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def close(self) -> None:

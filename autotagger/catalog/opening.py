@@ -11,17 +11,30 @@ from autotagger.catalog.errors import CatalogError
 from autotagger.catalog.schema import migrate, schema_version
 
 
+class ForeignDatabase(CatalogError):
+    """The file is an SQLite database with tables of its own and no schema of ours."""
+
+
 class WalRefused(CatalogError):
     """The file could not be switched to WAL mode (each opener says so in its own words)."""
 
 
-def configure(conn: sqlite3.Connection, busy_ms: int) -> int:
-    """The settings of a connection, a reader's or a writer's; returns the file's schema version."""
+def configure(conn: sqlite3.Connection, busy_ms: int, path: Path | str) -> int:
+    """The settings of a connection, a reader's or a writer's; returns the file's schema version.
+    Raises ForeignDatabase, before anything is written, for another program's SQLite file."""
     conn.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA cache_size = -65536")  # 64 MiB of page cache per connection
-    return schema_version(conn)
+    version = schema_version(conn)
+    if version == 0 and conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone() is not None:
+        # tables, but none of ours: a Lightroom catalogue (.lrcat), a digiKam or Photos database given
+        # as --catalog. A writer would switch it to WAL and add our tables to it.
+        raise ForeignDatabase(
+            f"{path} is another program's SQLite database, not an autotagger catalogue; it was left "
+            "unchanged (give --catalog a new file, or an autotagger catalogue)"
+        )
+    return version
 
 
 def open_writer(conn: sqlite3.Connection, path: Path) -> Path | None:

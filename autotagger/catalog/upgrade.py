@@ -60,7 +60,7 @@ def upgrade_for_reader(path: Path, version: int) -> Path | None:
     try:
         conn = sqlite3.connect(path, isolation_level=None, timeout=UPGRADE_BUSY_MS / 1000)
         try:
-            if configure(conn, UPGRADE_BUSY_MS) >= LATEST:  # a writer did it while we were getting the lock
+            if configure(conn, UPGRADE_BUSY_MS, path) >= LATEST:  # a writer did it while we were getting the lock
                 return None
             return open_writer(conn, path)  # what a writer does on open, the same code
         except WalRefused:
