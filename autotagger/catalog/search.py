@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
+from collections.abc import Sequence
 
 from autotagger.catalog.cjkindex import CjkMixin
 from autotagger.catalog.planner import PlannerMixin
-from autotagger.catalog.query import parse_query
+from autotagger.catalog.query import normalise_tag, parse_query
 from autotagger.catalog.records import CatalogStatus, SearchHit
 
 HIT_COLUMNS = "i.id, i.path, i.caption, i.tags_text, i.captured_at, i.camera"
@@ -46,6 +48,20 @@ class SearchMixin(PlannerMixin, CjkMixin):
         """Every effective tag path with how many images carry it, most used first."""
         rows = self._conn.execute("SELECT path, n FROM tag_names WHERE n > 0 ORDER BY n DESC, path").fetchall()
         return [(str(p), int(k)) for p, k in rows]
+
+    def tag_term_counts(self, tags: Sequence[str]) -> list[int]:
+        """For each tag (as written after ``tag:``), how many images ``count("tag:...")`` finds: the
+        same tags matched (_tag_ids_matching), their images counted straight from image_tags, in one
+        read. The GUI's tag tree counts its parent nodes so after every change while the service tags;
+        ``count`` takes the general plan (an EXISTS per image), tens of ms per node at 100,000 images."""
+        out: list[int] = []
+        with self._read() as c:
+            for tag in tags:
+                ids = self._tag_ids_matching(normalise_tag(tag))
+                row = c.execute("SELECT count(DISTINCT image_id) FROM image_tags WHERE tag_id IN "
+                                "(SELECT value FROM json_each(?))", (json.dumps(ids),)).fetchone()
+                out.append(int(row[0]) if ids else 0)
+        return out
 
     def status(self) -> CatalogStatus:
         with self._read() as c:

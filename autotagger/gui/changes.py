@@ -94,7 +94,9 @@ class ChangesMixin(WindowParts):
 
     def _watch_catalog(self) -> None:
         self._held: HeldView | None = None
-        self.watch = CatalogWatch(self.reader, active=self.isVisible, parent=self)
+        # hidden or minimised: no refresh (the next poll once shown sees the change still)
+        self.watch = CatalogWatch(self.reader, active=lambda: self.isVisible() and not self.isMinimized(),
+                                  parent=self)
         self.watch.changed.connect(self.catalog_changed)
         self.model.rowsAboutToReload.connect(self._hold_view)
         self.model.rowsReloaded.connect(self._restore_view)

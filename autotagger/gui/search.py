@@ -4,6 +4,7 @@ in it, what the grid shows for it, and the side panels' counts and folders kept 
 from __future__ import annotations
 
 import re
+import time
 
 from PySide6.QtCore import QTimer
 
@@ -14,6 +15,10 @@ from autotagger.gui.tagtree import NodeCounts, node_counts, tag_term
 from autotagger.gui.window_parts import WindowParts
 
 SEARCH_DEBOUNCE_MS = 250
+#: After a tag count that took T seconds the next starts no sooner than TAGS_BACKOFF * T later,
+#: and never more than TAGS_BACKOFF_MAX_S later (refresh_tags).
+TAGS_BACKOFF = 3.0
+TAGS_BACKOFF_MAX_S = 3.0
 
 
 def _drop_term(text: str, term: str) -> str:
@@ -37,6 +42,11 @@ class SearchMixin(WindowParts):
     def _setup_search(self) -> None:
         self._tree_terms: list[str] = []  # the tag: terms the tree put in the search box
         self._tags_busy = self._tags_again = False
+        self._tags_started = 0.0  # time.monotonic() the counts were last asked for
+        self._tags_wait = QTimer(self)  # backing off: the next count starts when it fires
+        self._tags_wait.setSingleShot(True)
+        self._tags_wait.timeout.connect(self.refresh_tags)
+        self._tags_next = 0.0  # time.monotonic() before which no new count starts (refresh_tags)
         self.search.setPlaceholderText('Search: words, tag:setting|outdoors, folder:…, after:2024-01-01, camera:…')
         self.search.setClearButtonEnabled(True)
         self._debounce = QTimer(self)
@@ -104,21 +114,35 @@ class SearchMixin(WindowParts):
         self.reader.call(ops.list_folders, on_done=self.folders.set_folders)
 
     def refresh_tags(self) -> None:
-        """The tag tree's counts again, off the GUI thread; asked again while counting: once more after."""
+        """The tag tree's counts again, off the GUI thread; asked again while counting: once more
+        after. While the service tags this is asked every second for hours: after a count that took
+        a while the next waits (TAGS_BACKOFF times as long, at most TAGS_BACKOFF_MAX_S), so that a
+        slow count on a big catalogue does not keep a core busy for the tree alone."""
         if self._tags_busy:
             self._tags_again = True
             return
+        wait = self._tags_next - time.monotonic()
+        if wait > 0:
+            if not self._tags_wait.isActive():
+                self._tags_wait.start(int(wait * 1000) + 1)
+            return
         self._tags_busy, self._tags_again = True, False
+        self._tags_started = time.monotonic()
         self.tag_reader.call(node_counts, on_done=self._got_tag_counts, on_error=self._tag_counts_failed)
 
-    def _got_tag_counts(self, counts: NodeCounts) -> None:
+    def _tags_counted(self) -> None:
+        now = time.monotonic()
         self._tags_busy = False
+        self._tags_next = now + min(TAGS_BACKOFF_MAX_S, TAGS_BACKOFF * (now - self._tags_started))
+
+    def _got_tag_counts(self, counts: NodeCounts) -> None:
+        self._tags_counted()
         self.tags.set_counts(counts)
         if self._tags_again:
             self.refresh_tags()
 
     def _tag_counts_failed(self, message: str) -> None:
-        self._tags_busy = False
+        self._tags_counted()
         self.show_message(f"tags: {message}")
         if self._tags_again:
             self.refresh_tags()
