@@ -3,6 +3,11 @@
 The XMP bytes go into a new 'mdat' box appended at the end of the file; the 'meta' box gets
 the item (iinf/infe, iloc, an iref 'cdsc' to the primary image) and every file offset in
 iloc that lies after 'meta' is shifted by the size change. Image data is never touched.
+
+iloc keeps the field sizes the file had, base_offset's above all, and our item's position goes
+where libheif puts its items' (base_offset when it has one, else extent_offset): exiv2 (digiKam,
+darktable, gThumb) does not parse iloc but guesses each item's offset from the per-item record
+size, and reads nothing where a file's layout differs from the one its guess expects.
 """
 
 from __future__ import annotations
@@ -74,6 +79,7 @@ class _Meta:
     children: list[tuple[bytes, bytes]]  # (type, payload) of the boxes inside meta
     iloc_version: int = 0
     index_size: int = 0
+    base_size: int = 4  # iloc base_offset_size: 0 (every base is 0) or 4/8
     locs: list[_Loc] = field(default_factory=list)
     infe: dict[int, tuple[bytes, bytes]] = field(default_factory=dict)  # id -> (item type, content type)
     primary: int = 0
@@ -98,7 +104,7 @@ def _parse_meta(data: bytes, start: int, end: int) -> _Meta:
             off_size, len_size = sizes >> 4, sizes & 15
             sizes = r.uint(1)
             base_size, idx_size = sizes >> 4, (sizes & 15) if v else 0
-            meta.iloc_version, meta.index_size = v, idx_size
+            meta.iloc_version, meta.index_size, meta.base_size = v, idx_size, base_size
             for _ in range(r.uint(2 if v < 2 else 4)):
                 item = r.uint(2 if v < 2 else 4)
                 method = r.uint(2) & 15 if v else 0
@@ -181,14 +187,15 @@ def _iloc(meta: _Meta, wide: bool) -> bytes:
     if v < 2 and any(x.item_id > 0xFFFF for x in meta.locs):
         v = 2
     n = 8 if wide else 4
-    out = bytearray(bytes((v, 0, 0, 0)) + bytes(((n << 4) | n, (n << 4) | (meta.index_size if v else 0))))
+    base_n = n if meta.base_size else 0  # a file without bases keeps none: see the module docstring
+    out = bytearray(bytes((v, 0, 0, 0)) + bytes(((n << 4) | n, (base_n << 4) | (meta.index_size if v else 0))))
     id_size = 2 if v < 2 else 4
     out += len(meta.locs).to_bytes(id_size, "big")
     for x in meta.locs:
         out += x.item_id.to_bytes(id_size, "big")
         if v:
             out += x.method.to_bytes(2, "big")
-        out += x.dref.to_bytes(2, "big") + x.base.to_bytes(n, "big") + len(x.extents).to_bytes(2, "big")
+        out += x.dref.to_bytes(2, "big") + x.base.to_bytes(base_n, "big") + len(x.extents).to_bytes(2, "big")
         for idx, off, length in x.extents:
             out += idx.to_bytes(meta.index_size, "big") if v else b""
             out += off.to_bytes(n, "big") + length.to_bytes(n, "big")
@@ -272,8 +279,9 @@ def write(data: bytes, parts: Parts) -> bytes:
 
     def build(delta: int, xmp_at: int, wide: bool) -> bytes:
         for x, base, extents in originals:
-            if x is old_loc and parts.xmp is not None:
-                x.method, x.base, x.extents = 0, 0, [(0, xmp_at, len(parts.xmp))]
+            if x is old_loc and parts.xmp is not None:  # where libheif (and so exiv2) puts an item's offset
+                at_base = xmp_at if meta.base_size else 0
+                x.method, x.base, x.extents = 0, at_base, [(0, xmp_at - at_base, len(parts.xmp))]
                 continue
             x.base, x.extents = base, extents
             if x.method != 0 or x.dref != 0:
