@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from autotagger.service.events import Event, FileMoved, FileRestored, Notice
 from autotagger.service.results import result_from_record
-from autotagger.watch.hashing import content_hash
+from autotagger.watch.hashing import BLIND_SUFFIXES, LEGACY, SUCCESSORS, content_hash, legacy_hash
 from autotagger.watch.reconcile import TAGGED, KnownFile, plan_reconcile, same_stat, under
 from autotagger.watch.scan import scan
 from autotagger.watch.settle import FileStat
@@ -56,6 +56,33 @@ def looks_unmounted(path: str, now: float | None = None) -> bool:
     return (time.time() if now is None else now) - changed > RECENTLY_EMPTIED
 
 
+def _legacy_of(path: str, h: str) -> str | None:
+    """The whole-file digest of ``path`` where ``h`` is of a newer scheme (see hashing.legacy_hash);
+    None where they are the same scheme or the file cannot be read now."""
+    if not h.startswith(SUCCESSORS):  # a JPEG's or PNG's digest never had another scheme
+        return None
+    try:
+        return legacy_hash(path)
+    except OSError:
+        return None
+
+
+def _digests(path: str, h: str) -> Iterator[str]:
+    """``h``, then (read only when asked) the digest an older catalogue may hold for the file."""
+    yield h
+    legacy = _legacy_of(path, h)
+    if legacy:
+        yield legacy
+
+
+def same_content(stored: str | None, h: str, path: str) -> bool:
+    """Whether a record's ``stored`` digest describes ``path``, whose digest is ``h`` now: equal, or
+    taken by the whole-file scheme of catalogues made before ``h``'s scheme and equal to that."""
+    if stored == h:
+        return True
+    return stored is not None and stored.startswith(LEGACY) and stored == _legacy_of(path, h)
+
+
 def known_of(rec: Any) -> KnownFile:
     return KnownFile(rec.path, rec.size or 0, rec.mtime or 0.0, rec.content_hash, rec.status)
 
@@ -68,6 +95,7 @@ class Ingestor:
         self.emit = emit
         self.sidecar_name = sidecar_name
         self._said: set[str] = set()  # the last scan's problems: each is said once while it lasts
+        self._kept_legacy: set[str] = set()  # files tried in upgrade_hash that keep the old digest
 
     def consider(self, path: str, st: FileStat, reason: str = "new") -> str:
         """A settled file. Returns what happened: unchanged | touched | moved | restored | queued | error."""
@@ -81,8 +109,8 @@ class Ingestor:
         except OSError as exc:
             self.emit(Notice("warning", str(exc)))
             return "error"
-        if rec is not None and rec.content_hash == h and rec.status == TAGGED:
-            self.restat(rec, path, st, h)
+        if rec is not None and rec.status == TAGGED and same_content(rec.content_hash, h, path):
+            self.restat(rec, path, st, h)  # the new digest too: an older scheme's is replaced
             return "touched"
         if rec is None and self._try_move(path, h, st):
             return "moved"
@@ -93,12 +121,13 @@ class Ingestor:
         return "queued"
 
     def _try_move(self, path: str, h: str, st: FileStat) -> bool:
-        found = self.cat.find_by_hash(h)
-        candidates = found if isinstance(found, (list, tuple)) else [found] if found is not None else []
-        for old in candidates:
-            if old.status == TAGGED and old.path != path and not os.path.exists(old.path):
-                self.move(old.path, path, h, st)
-                return True
+        for key in _digests(path, h):
+            found = self.cat.find_by_hash(key)
+            candidates = found if isinstance(found, (list, tuple)) else [found] if found is not None else []
+            for old in candidates:
+                if old.status == TAGGED and old.path != path and not os.path.exists(old.path):
+                    self.move(old.path, path, h, st)
+                    return True
         return False
 
     def _try_restore(self, path: str, h: str, st: FileStat) -> bool:
@@ -107,6 +136,9 @@ class Ingestor:
         not run (it would tag from scratch, and write a tag the person removed into the file again).
         A record that was never tagged (only a person's edits) comes back queued."""
         back = self.cat.restore_forgotten(h, path, size=st.size, mtime=st.mtime)
+        legacy = _legacy_of(path, h) if back is None else None
+        if legacy:  # forgotten before this digest's scheme was (its record keeps the old one for now)
+            back = self.cat.restore_forgotten(legacy, path, size=st.size, mtime=st.mtime)
         if back is None:
             return False
         rec, old = back
@@ -117,6 +149,25 @@ class Ingestor:
             self.cat.enqueue(path, reason="new")
         return True
 
+    def upgrade_hash(self, path: str) -> None:
+        """An unchanged tagged file whose record holds the whole-file digest that catalogues made before
+        the TIFF/DNG/WebP schemes hold gets its metadata-blind one, so that a later edit of its metadata
+        (Lightroom's keywords in a DNG) is not taken for a new photo. Each file is read once per run, and
+        only where its name says it may have one (a CR3 or HEIC keeps the whole-file digest)."""
+        if not path.lower().endswith(BLIND_SUFFIXES) or path in self._kept_legacy:
+            return
+        rec = self.cat.get_image(path)
+        try:
+            h = content_hash(path)
+        except OSError:
+            return  # the file is still there and the next change will say so: nothing to upgrade now
+        known = rec is not None and rec.size is not None and rec.mtime is not None
+        if known and not h.startswith(LEGACY) and same_content(rec.content_hash, h, path):
+            # the record's own size and mtime: upsert_file changes the digest only
+            self.cat.upsert_file(path, size=rec.size, mtime=rec.mtime, content_hash=h)
+        else:
+            self._kept_legacy.add(path)
+
     def restat(self, rec: Any, path: str, st: FileStat, h: str) -> None:
         """New stat, same content, still tagged (upsert_file would mark it pending)."""
         self.cat.record_result(result_from_record(rec, path), size=st.size, mtime=st.mtime, content_hash=h)
@@ -124,7 +175,7 @@ class Ingestor:
     def move(self, old: str, new: str, h: str, st: FileStat) -> None:
         self.cat.move_image(old, new)
         rec = self.cat.get_image(new)
-        if rec is not None and not same_stat(known_of(rec), st):
+        if rec is not None and (not same_stat(known_of(rec), st) or rec.content_hash != h):
             self.restat(rec, new, st, h)
         self._move_sidecar(old, new)
         self.emit(FileMoved(old, new))
@@ -203,9 +254,13 @@ class Ingestor:
                 out.queued += 1
             elif done == "restored":
                 out.restored += 1
-        for path, k in known.items():  # known, unchanged, never tagged: make sure a job exists
-            if k.status == "pending" and path in disk.files and same_stat(k, disk.files[path]):
+        for path, k in known.items():  # known and unchanged: a job if never tagged, else an older digest upgraded
+            if path not in disk.files or not same_stat(k, disk.files[path]):
+                continue
+            if k.status == "pending":
                 self.cat.enqueue(path, reason="resume")
+            elif k.status == TAGGED and (k.content_hash or "").startswith(LEGACY):
+                self.upgrade_hash(path)
         for message in out.errors:
             if message not in self._said:
                 self.emit(Notice("warning", message))

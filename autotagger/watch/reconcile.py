@@ -63,14 +63,17 @@ def plan_reconcile(
     missing_roots: Iterable[str] = (),
     hash_fn: Callable[[str], str] | None = None,
     empty_folders: Iterable[str] = (),
+    legacy_fn: Callable[[str], str] | None = None,
 ) -> ReconcilePlan:
     """``known`` should hold the catalogue's files under ``roots``; files under a missing root (an
     unplugged card, or a folder that could not be read) are never treated as deleted, nor are those
     under a root with no photo in it or under one of ``empty_folders`` (see ``_keep_hollow``).
-    ``hash_fn`` raises OSError for unreadable files."""
-    from autotagger.watch.hashing import content_hash
+    ``hash_fn`` raises OSError for unreadable files. A gone record that holds the digest of an older
+    scheme (hashing.LEGACY) is found by ``legacy_fn`` (hashing.legacy_hash unless ``hash_fn`` is given)."""
+    from autotagger.watch.hashing import LEGACY, SUCCESSORS, content_hash, legacy_hash
 
     hasher = hash_fn or content_hash
+    legacy = legacy_fn or (legacy_hash if hash_fn is None else None)
     plan = ReconcilePlan()
     root_list = [os.path.abspath(r) for r in roots]
     missing = [os.path.abspath(r) for r in missing_roots]
@@ -93,13 +96,25 @@ def plan_reconcile(
             plan.errors.append(str(exc).splitlines()[0] if str(exc) else f"{path}: cannot read")
             return None
 
+    def older(path: str, h: str) -> str:
+        """``h``, or the file's digest of the older scheme where only that can find a gone record."""
+        if h in gone_by_hash or legacy is None or not h.startswith(SUCCESSORS):
+            return h
+        if not any(g.startswith(LEGACY) for g in gone_by_hash):
+            return h
+        try:
+            return legacy(path)
+        except OSError:
+            return h
+
     for path in sorted(disk):
         st = disk[path]
         k = known.get(path)
         if k is None:
             h = digest(path) if gone_by_hash else None
-            if h is not None and h in gone_by_hash:
-                old = gone_by_hash.pop(h)
+            key = None if h is None else older(path, h)
+            if h is not None and key in gone_by_hash:
+                old = gone_by_hash.pop(key)
                 plan.moves.append(Move(old.path, path, h))
             else:
                 plan.new.append(path)
