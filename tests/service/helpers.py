@@ -137,3 +137,13 @@ def forget_folder(cat_path: Path, folder: Path) -> None:
 
     with Catalog(cat_path) as cat:
         cat.remove_folder(str(folder))
+
+
+def run_once(tmp: Path, folder: Path, log: Path) -> list[Any]:
+    """One `--once` run (a service of its own: nothing of the last run's model results in memory); its events."""
+    svc = Service(options(tmp, [folder], once=True), lambda: LoggingTagger(log))
+    events: list[Any] = []
+    svc.subscribe(events.append)
+    svc.run()
+    assert svc.exit_error is None
+    return events

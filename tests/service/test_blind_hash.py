@@ -23,7 +23,16 @@ from autotagger.watch.settle import FileStat
 from tests.metadata.conftest import EXIFTOOL, needs_exiftool
 from tests.metadata.dngfiles import adobe_dng
 
-from .helpers import LoggingTagger, Running, catalog_rows, make_jpeg, model_calls, options, wait_until
+from .helpers import (
+    LoggingTagger,
+    Running,
+    catalog_rows,
+    make_jpeg,
+    model_calls,
+    options,
+    run_once,
+    wait_until,
+)
 
 CAPTION = "Anna at the lake"
 
@@ -46,15 +55,6 @@ def state(cat_path: Path, photo: Path) -> tuple[int | None, str]:
     """The record's size and status (a touch records the new size; a change sets it pending)."""
     rec = catalog_rows(cat_path)[str(photo)]
     return rec.size, rec.status
-
-
-def run_once(tmp: Path, folder: Path, log: Path) -> list[Any]:
-    svc = Service(options(tmp, [folder], once=True), lambda: LoggingTagger(log))
-    events: list[Any] = []
-    svc.subscribe(events.append)
-    svc.run()
-    assert svc.exit_error is None
-    return events
 
 
 @needs_exiftool

@@ -10,7 +10,16 @@ from autotagger.catalog import Catalog
 from autotagger.service.events import FileRestored, Notice
 from autotagger.service.service import Service
 
-from .helpers import LoggingTagger, Running, catalog_rows, make_jpeg, model_calls, options, wait_until
+from .helpers import (
+    LoggingTagger,
+    Running,
+    catalog_rows,
+    make_jpeg,
+    model_calls,
+    options,
+    run_once,
+    wait_until,
+)
 
 CAPTION = "Grandma's garden, summer 1998"
 
@@ -53,16 +62,6 @@ def test_the_watcher_forgets_a_photo_moved_out_and_gives_its_record_back_when_it
     check_restored(cat_path, back)
     assert model_calls(log) == {str(keep): 1, str(a): 1}  # not tagged again
     assert sorted(catalog_rows(cat_path)) == [str(back), str(keep)]
-
-
-def run_once(tmp: Path, folder: Path, log: Path) -> list[Any]:
-    """One `--once` run (a service of its own: nothing of the last run's model results in memory); its events."""
-    svc = Service(options(tmp, [folder], once=True), lambda: LoggingTagger(log))
-    events: list[Any] = []
-    svc.subscribe(events.append)
-    svc.run()
-    assert svc.exit_error is None
-    return events
 
 
 def test_a_scan_forgets_a_photo_moved_out_and_the_next_gives_its_record_back(tmp_path: Path) -> None:
