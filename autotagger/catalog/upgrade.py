@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 from autotagger.catalog.errors import AlreadyRunning, CatalogError, damage_error
 from autotagger.catalog.lock import WriterLock
 from autotagger.catalog.opening import WalRefused, configure, open_writer
-from autotagger.catalog.schema import LATEST
+from autotagger.catalog.schema import LATEST, schema_version
 
 #: How long the upgrade waits for a write another program is in the middle of (ms).
 UPGRADE_BUSY_MS = 30_000
@@ -39,6 +40,27 @@ def _cannot(path: Path, version: int, why: str) -> CatalogError:
     )
 
 
+def _upgraded_by_us(path: Path) -> bool:
+    """Whether the catalogue reaches the latest schema within UPGRADE_BUSY_MS while another thread of
+    this very process holds the writer lock: the same autotagger, upgrading it (a reader opened on
+    another thread, as the window's are) or about to, as a writer does on open (the service started
+    in the window). Not the "older autotagger" another process may be: that one is refused."""
+    deadline = time.monotonic() + UPGRADE_BUSY_MS / 1000
+    while True:
+        try:
+            conn = sqlite3.connect(f"file:{path.resolve().as_posix()}?mode=ro", uri=True)
+            try:
+                if schema_version(conn) >= LATEST:
+                    return True
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            return False
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+
+
 def upgrade_for_reader(path: Path, version: int) -> Path | None:
     """Upgrade the catalogue at ``path`` (schema ``version``) to the latest schema, under the writer
     lock, with the very steps a writer takes on open (opening.py); returns the backup made (None when
@@ -51,6 +73,8 @@ def upgrade_for_reader(path: Path, version: int) -> Path | None:
     try:
         lock.acquire()
     except AlreadyRunning as exc:
+        if exc.pid == os.getpid() and _upgraded_by_us(path):
+            return None
         who = f"process {exc.pid}" if exc.pid else "another process"
         raise _cannot(
             path, version, f"{who} is writing to it (an older autotagger?); stop it, then run this again"

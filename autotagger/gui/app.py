@@ -11,20 +11,20 @@ from autotagger.config import Settings, cache_dir
 
 
 def catalog_opener(path: Path) -> Callable[[bool], Any]:
-    """``open(readonly)``, called on a catalogue thread. A reader on a missing or old catalogue
-    first lets a writer create or migrate it (that is what a writer does on open)."""
+    """``open(readonly)``, called on a catalogue thread. A reader on a catalogue not made yet (no
+    file, or an empty one: the first run) first lets a writer make it. An older catalogue the reader
+    upgrades itself, under the writer lock (catalog/upgrade.py); where it cannot (an older autotagger
+    still writing to it), its one-line error stands: a writer here would migrate it behind that
+    process's back."""
 
     def open_(readonly: bool) -> Any:
         from autotagger.catalog import Catalog
-        from autotagger.catalog.errors import CatalogError
 
         if not readonly:
             return Catalog(path)
-        try:
-            return Catalog(path, readonly=True)
-        except CatalogError:
+        if not path.exists() or path.stat().st_size == 0:
             Catalog(path).close()
-            return Catalog(path, readonly=True)
+        return Catalog(path, readonly=True)
 
     return open_
 

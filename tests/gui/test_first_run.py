@@ -149,3 +149,25 @@ def _left() -> Any:
     from PySide6.QtCore import Qt
 
     return Qt.MouseButton.LeftButton
+
+
+def test_the_window_does_not_migrate_a_catalogue_an_older_autotagger_holds(tmp_path: Path) -> None:
+    """The reader's own upgrade refuses while another process holds the writer lock; the window used to
+    fall back to a writer, which migrated the catalogue behind that process's back."""
+    import sqlite3
+
+    from autotagger.catalog import CatalogError
+    from autotagger.catalog.lock import WriterLock
+    from autotagger.gui.app import catalog_opener
+    from tests.catalog.helpers import build_old
+
+    path = tmp_path / "c.sqlite3"
+    build_old(path, 4)
+    with WriterLock(path), pytest.raises(CatalogError, match="writing to it"):
+        catalog_opener(path)(True)
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
+    conn.close()
+    first = tmp_path / "new" / "c.sqlite3"  # the first run: made by a writer, then read
+    catalog_opener(first)(True).close()
+    assert first.exists()
