@@ -73,9 +73,17 @@ def emit_json(obj: Any) -> None:
     sys.stdout.flush()
 
 
-def load_settings_from_args(args: argparse.Namespace, **overrides: Any) -> Settings:
-    """Settings from the config file and environment, then the global and given flag overrides."""
+def load_settings_from_args(args: argparse.Namespace, *, makes_catalog: bool = False, **overrides: Any) -> Settings:
+    """Settings from the config file and environment, then the global and given flag overrides.
+    ``makes_catalog``: the command makes the catalogue where there is none, so a ``--catalog`` in a
+    folder that does not exist is refused (a mistyped path would get its whole folder tree made)."""
     from autotagger.config import ConfigError, load_settings
+
+    catalog = getattr(args, "catalog", None)
+    if makes_catalog and catalog and not Path(catalog).expanduser().parent.is_dir():
+        folder = Path(catalog).expanduser().parent
+        raise CliError(f"--catalog {catalog}: there is no folder {folder} (make it first, or check the path)",
+                       EXIT_USAGE)
 
     config = getattr(args, "config", None)
     if config and getattr(args, "command", None) not in SAVES_SETTINGS and not Path(config).expanduser().exists():
@@ -83,7 +91,7 @@ def load_settings_from_args(args: argparse.Namespace, **overrides: Any) -> Setti
         raise CliError(f"--config {config}: no such file (leave --config out to use the default one)", EXIT_USAGE)
     try:
         settings = load_settings(Path(config).expanduser() if config else None)
-        return settings.replace(catalog=getattr(args, "catalog", None), **overrides)
+        return settings.replace(catalog=catalog, **overrides)
     except ConfigError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
 

@@ -47,7 +47,7 @@ def extra_folders_source(args: argparse.Namespace) -> str:
 def run(args: argparse.Namespace) -> int:
     from autotagger.catalog import Catalog, CatalogError
 
-    settings = load_settings_from_args(args)
+    settings = load_settings_from_args(args, makes_catalog=args.verb == "add")
     if args.verb != "add" and not settings.catalog_path.exists():
         # list and remove only read: a catalogue that is not there yet holds no folders, and is not made
         return _run(args, settings, None)

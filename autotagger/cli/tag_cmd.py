@@ -66,6 +66,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def settings_from(args: argparse.Namespace) -> Settings:
     return load_settings_from_args(
         args,
+        makes_catalog=not getattr(args, "no_catalog", False),
         model=args.model, device=args.device, dtype=args.dtype, quantize=args.quantize,
         questions=args.questions, batch_size=args.batch_size,
         write=getattr(args, "write", None), sidecar_name=getattr(args, "sidecar_name", None),
