@@ -17,6 +17,10 @@ from autotagger.cli.search_cmd import accept_negations
 
 CSV_FIELDS = ("path", "caption", "caption_source", "tags", "confidences", "status", "error", "captured_at",
               "camera", "width", "height", "model_id", "tagged_at")
+# Text a person, the model or a file's EXIF wrote (a camera model can say anything): a spreadsheet
+# takes a cell that starts with one of FORMULA_STARTS for a formula (=HYPERLINK(...), =cmd|...).
+TEXT_FIELDS = ("caption", "tags", "error", "camera", "model_id")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -57,6 +61,14 @@ def records(cat: Any, query: str) -> Iterator[Any]:
         offset += page
 
 
+def as_text_cell(value: Any) -> Any:
+    """A text cell a spreadsheet shows as text, never runs: a leading apostrophe where it would read a
+    formula (OWASP's advice for CSV; Excel, LibreOffice and Numbers hide the apostrophe)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def write(out: IO[str], fmt: str, recs: Iterator[Any]) -> int:
     """Write every record; nothing at all when the first cannot be read (a damaged catalogue): a
     script must not take a CSV header or a "[" followed by an error for an export."""
@@ -71,7 +83,7 @@ def write(out: IO[str], fmt: str, recs: Iterator[Any]) -> int:
             d = record_dict(rec)
             d["tags"] = "; ".join(d["tags"])
             d["confidences"] = "; ".join(f"{k}={v:.4f}" for k, v in d["confidences"].items())
-            w.writerow(d)
+            w.writerow({k: as_text_cell(v) if k in TEXT_FIELDS else v for k, v in d.items()})
             n += 1
     elif fmt == "jsonl":
         for rec in recs:
@@ -113,7 +125,10 @@ def run(args: argparse.Namespace) -> int:
             check_destination(dest, Path(cat.path))
             tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
             try:
-                with open(tmp, "w", encoding="utf-8", newline="") as f:
+                # a CSV file opened by a double click: Excel takes UTF-8 without a BOM for the
+                # system's code page ("Ã‰glise"); with it, every spreadsheet reads it right
+                encoding = "utf-8-sig" if args.format == "csv" else "utf-8"
+                with open(tmp, "w", encoding=encoding, newline="") as f:
                     write(f, args.format, records(cat, query))
                     f.flush()
                     os.fsync(f.fileno())

@@ -149,7 +149,7 @@ def test_export_never_writes_over_the_catalogue_a_photo_or_a_folder(
         assert code == 2 and err.count("\n") == 1 and "cannot write" in err, dest
     assert catalog.read_bytes() == before and photo.read_bytes() == b"\xff\xd8 a photo"
     code, _, _ = run(capsys, "--catalog", str(catalog), "export", "-o", str(tmp_path / "all.csv"))
-    assert code == 0 and (tmp_path / "all.csv").read_text().startswith("path,")
+    assert code == 0 and (tmp_path / "all.csv").read_text(encoding="utf-8-sig").startswith("path,")
 
 
 def test_export_of_a_bad_query_prints_nothing_but_the_error(catalog: Path, capsys: pytest.CaptureFixture[str]) -> None:
