@@ -66,7 +66,8 @@ PERSON_ADDED = {
     "iptc": A("PersonIptcKeywords"),
     "xp": A("PersonXPKeywords"),
 }
-SCALARS = ("ModelId", "QuestionSetVersion", "Date", "Caption", "CaptionSource")
+# "File": the photo a base-named sidecar (IMG_1.xmp) holds our tags for (sidecars only, see shared)
+SCALARS = ("ModelId", "QuestionSetVersion", "Date", "Caption", "CaptionSource", "File")
 
 
 @dataclass
@@ -190,7 +191,8 @@ def _leaf(path: str) -> str:
     return path.rsplit("|", 1)[-1]
 
 
-def _cleaned(record: MetadataRecord) -> MetadataRecord:
+def cleaned(record: MetadataRecord) -> MetadataRecord:
+    """The record as the fields can hold it (text made storable, empty tags dropped): what apply writes."""
     tags = tuple(replace(t, path=path) for t in record.tags if (path := storable(t.path)))
     return replace(
         record,
@@ -243,7 +245,7 @@ def _marker_is_ours(iim: iptcmod.Iim | None, was_ours: bool) -> bool:
 def apply(f: Fields, record: MetadataRecord) -> None:
     """Write ``record`` into ``f``: our values replace our last ones, a person's edits win (see the
     module docstring for what a removed tag and a person's empty caption take out)."""
-    record = _cleaned(record)
+    record = cleaned(record)
     marker_was_ours = F_IPTC_CHARSET in f.xmp.get_list(A("Wrote"))
     persons_before = {key: f.xmp.get_list(name) for key, name in PERSON_ADDED.items()}  # undo drops them
     undo(f)

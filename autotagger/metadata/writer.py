@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 from autotagger.metadata import iptc as iptcmod
-from autotagger.metadata import merge
+from autotagger.metadata import merge, shared
 from autotagger.metadata.formats import handler_for, is_dng_name, sidecar_only
 from autotagger.metadata.merge import DC_DESCRIPTION, DC_SUBJECT, LR_HIERARCHICAL, Fields
 from autotagger.metadata.model import (
@@ -175,6 +175,8 @@ def _edit_sidecar(
     the album look, and where sidecars written before symlinks were followed already are (undo and
     read_metadata find them by the same name). Only a sidecar that is itself a symlink is written
     through to its target (safefile.real_path).
+
+    A base-named sidecar another photo owns (see shared) is left as it is: shared.SidecarTaken.
     """
     sc = sidecar_path(path, sidecar_name)
     try:
@@ -190,12 +192,17 @@ def _edit_sidecar(
             snap, doc = Snapshot(False), XmpDoc.empty()
         fields = Fields(doc)
         doc.prefixes.setdefault(NS_AUTOTAGGER, PREFIX_AUTOTAGGER)
+        if edit != "apply" and not merge.has_provenance(doc):
+            return None, None
+        owner = shared.owner_of(path, sc, doc if snap.exists else None) if sidecar_name == "base" else None
+        if owner is not None:
+            raise shared.SidecarTaken(path, sc, owner.path, owner.by_raw)
         if edit == "apply":
             assert record is not None
             merge.apply(fields, record)
+            if sidecar_name == "base":  # whose it is, for the photos that share its name
+                doc.set_text(shared.FILE, path.name)
         else:
-            if not merge.has_provenance(doc):
-                return None, None
             merge.undo(fields)
             _refuse_read_only_folder(sc)
             if doc.is_empty():
@@ -256,10 +263,18 @@ def write_metadata(
                     raise MetadataError(_one_line(f"{path}: cannot embed safely, file left unchanged: {exc}")) from None
                 warnings.append(_one_line(f"embedding failed: {exc}; wrote sidecar instead"))
                 want_sidecar = True
-    sc, sc_caption = _edit_sidecar(path, sidecar_name, "apply", record) if want_sidecar else (None, None)
+    sc, sc_caption = None, None
+    if want_sidecar:
+        try:
+            sc, sc_caption = _edit_sidecar(path, sidecar_name, "apply", record)
+        except shared.SidecarTaken as exc:  # another photo's IMG_1.xmp: left as it is
+            note = shared.declined(exc, record, wrote_file=embedded)  # MetadataError where nothing was written
+            warnings += [note] if note else []
     if embedded and mode == "auto" and not want_sidecar and _older_sidecar_of_ours(path, sidecar_name):
         try:  # the file has them now; the sidecar must not keep our old ones for the tools that read it
             sc, sc_caption = _edit_sidecar(path, sidecar_name, "apply", record)
+        except shared.SidecarTaken:
+            pass  # another photo's (a RAW's beside this DNG): its tags are not ours to update
         except MetadataError as exc:
             warnings.append(_one_line(f"our older sidecar was not updated: {exc}"))
     if not caption and sc_caption is not None:
@@ -285,11 +300,17 @@ def undo_metadata(path: Path, *, sidecar_name: str = "ext") -> WriteOutcome:
                 warnings.append(_one_line(f"file not changed: {exc}"))
         elif blocker != "RAW file" and _holds_our_tags(path):
             kept_by = blocker
-    sc, _ = _edit_sidecar(path, sidecar_name, "undo", None)
+    left_alone = False
+    try:
+        sc, _ = _edit_sidecar(path, sidecar_name, "undo", None)
+    except shared.SidecarTaken as exc:  # IMG_1.xmp also serves IMG_1.CR2: its tags are not this file's
+        sc, left_alone = None, True
+        warnings.append(f"{exc.sidecar.name} left alone: it holds the tags of {exc.owner.name} "
+                        "(undo that file to remove them)")
     if kept_by is not None:  # an error, not "nothing found": the person must make it writable and retry
         done = "; removed them from its sidecar" if sc is not None else ""
         raise MetadataError(f"{path}: {kept_by}: our tags are still in it{done}")
-    if not embedded and sc is None:
+    if not embedded and sc is None and not left_alone:
         warnings.append("nothing written by autotagger found")
     return WriteOutcome(str(path), embedded, None if sc is None else str(sc), tuple(warnings))
 

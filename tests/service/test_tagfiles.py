@@ -64,14 +64,14 @@ def test_files_are_written_in_parallel_but_a_captures_files_one_at_a_time(
     files = []
     for i in range(6):  # IMG_i.jpg and IMG_i.JPEG: one capture, one sidecar IMG_i.xmp between them
         files += [make_jpeg(tmp_path / f"IMG_{i}.jpg", i), make_jpeg(tmp_path / f"IMG_{i}.JPEG", i + 50)]
-    results = [TagResult(str(f), f"caption {f.name}", model_id="fake") for f in files]
+    results = [TagResult(str(f), f"caption {f.stem}", model_id="fake") for f in files]  # one per capture
     with ResultWriter(write_mode="sidecar", sidecar_name="base", keep_backup=False, catalog=None, threads=4) as w:
         got = [o for r in results for o in w.submit(r)] + w.finish()
     assert [o.result.path for o in got] == [str(f) for f in files] and all(o.ok for o in got)
     assert most["all"] >= 2 and most["one capture"] == 1
-    for i in range(6):  # the later of the pair wrote last: its caption is the sidecar's
+    for i in range(6):  # the first written owns the sidecar; the second finds the same result there
         back = read_metadata(tmp_path / f"IMG_{i}.jpg", sidecar_name="base")
-        assert back.sidecar == str(tmp_path / f"IMG_{i}.xmp") and back.caption == f"caption IMG_{i}.JPEG"
+        assert back.sidecar == str(tmp_path / f"IMG_{i}.xmp") and back.caption == f"caption IMG_{i}"
 
 
 def test_a_raw_and_jpeg_pair_is_one_model_run_and_one_result(tmp_path: Path) -> None:
