@@ -261,6 +261,8 @@ class Ingestor:
                 self.cat.enqueue(path, reason="resume")
             elif k.status == TAGGED and (k.content_hash or "").startswith(LEGACY):
                 self.upgrade_hash(path)
+        # a file tried once stays skipped while it is there; a path gone (deleted, renamed) is let go
+        self._kept_legacy.intersection_update(disk.files)
         for message in out.errors:
             if message not in self._said:
                 self.emit(Notice("warning", message))

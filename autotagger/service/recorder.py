@@ -7,6 +7,7 @@ flight, and its events go out. See worker.py for the order that makes a crash sa
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import dataclasses
 import os
@@ -28,6 +29,10 @@ from autotagger.service.journal import Journal
 from autotagger.service.results import PersonEdits, metadata_for
 from autotagger.types import TagResult
 from autotagger.watch.settle import FileStat
+
+#: How many of the last completion times are kept, for the rate a front end shows (Worker.rate looks
+#: at the last few seconds only): a service that runs for weeks must not keep one per photo it tagged.
+KEEP_COMPLETED = 1000
 
 
 @dataclasses.dataclass
@@ -55,7 +60,7 @@ class Recorder:
         self._settle = settle  # jobs committed: no longer in flight
         self.done = 0
         self.failed = 0  # files that failed for good (not attempts)
-        self.completed_at: list[float] = []
+        self.completed_at: collections.deque[float] = collections.deque(maxlen=KEEP_COMPLETED)
         # what a batch's recording leaves for after its commit: events, jobs settled, journal entries done
         self._later: list[Event] = []
         self._settled = 0

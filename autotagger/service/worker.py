@@ -154,7 +154,8 @@ class Worker:
 
     def rate(self, window: float = 10.0) -> float:
         now = time.monotonic()
-        recent = [t for t in self.recorder.completed_at[-1000:] if now - t <= window]
+        done = list(self.recorder.completed_at)  # a copy: the finish thread appends meanwhile
+        recent = [t for t in done if now - t <= window]
         if len(recent) < 2:
             return 0.0
         return len(recent) / max(now - recent[0], 1e-3)

@@ -7,6 +7,7 @@ settle tracker and the catalogue decide what a path means.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import errno
 import os
@@ -23,6 +24,9 @@ INOTIFY_LIMIT_HINT = (
     "inotify watch limit reached (raise it with: sysctl fs.inotify.max_user_watches=524288); "
     "falling back to polling"
 )
+#: How many of the last notices ``FolderWatcher.notices`` keeps: a folder that cannot be watched is tried
+#: (and said) again at every check, for as long as the service runs.
+KEEP_NOTICES = 100
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,7 @@ class FolderWatcher:
         self.poll = poll
         self.poll_interval = poll_interval
         self.events: queue.Queue[PathEvent] = queue.Queue()
-        self.notices: list[str] = []
+        self.notices: collections.deque[str] = collections.deque(maxlen=KEEP_NOTICES)  # the last ones
         self._observer: Any = None
         self._watched: dict[str, Any] = {}
         self._flat: set[str] = set()  # watched without their sub-folders
