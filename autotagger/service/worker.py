@@ -320,6 +320,16 @@ class Worker:
             i += len(chunk)
         return out
 
+    def _write_after(
+        self, before: concurrent.futures.Future[Written] | None, member: str, result: TagResult, edits: Any
+    ) -> Written:
+        """On the write pool: ``member``'s write, once the write of the capture's file before it is
+        done. That one was submitted earlier, so it has started already (the pool starts tasks in
+        order) and waiting for it cannot hold a thread the pool needs. Its outcome is the recorder's."""
+        if before is not None:
+            concurrent.futures.wait([before])
+        return self.recorder.write_member(member, result, edits)
+
     def _process(self, cat: Any, batch: list[WorkItem]) -> None:
         run = [it for it in batch if not it.skip and it.reuse is None and it.error is None]
         self._reuse_twins(cat, run)  # loads the model (minutes, the first time)
@@ -347,10 +357,13 @@ class Worker:
             if it.skip or it.error is not None:
                 continue
             result = it.reuse if it.reuse is not None else results[id(it)]
-            if result.ok:
-                writes[id(it)] = [
-                    self._write_pool.submit(self.recorder.write_member, m, result, person_edits(cat, m))
-                    for m in it.members
-                ]
+            if result.ok:  # a capture's files one after another: two can share a sidecar (IMG_1.xmp)
+                futures: list[concurrent.futures.Future[Written]] = []
+                for m in it.members:
+                    before = futures[-1] if futures else None
+                    futures.append(
+                        self._write_pool.submit(self._write_after, before, m, result, person_edits(cat, m))
+                    )
+                writes[id(it)] = futures
         # the finish thread waits for the writes and records them while the next batch runs
         _put_while(self._finishing, Finishing(batch, results, writes), self._threads[2])
