@@ -34,6 +34,9 @@ T = TypeVar("T")
 
 #: After a step of the watch loop failed, the next scan comes this soon (seconds).
 RESCAN_AFTER_ERROR = 60.0
+#: How many of our own recent writes (path -> the file's stat after it) the watch loop keeps, to tell
+#: the watcher's events for them from a person's changes.
+OWN_WRITES_KEPT = 10000
 #: How many of the last warnings the state (and the state file, for front ends elsewhere) carries.
 KEEP_WARNINGS = 20
 
@@ -311,8 +314,7 @@ class Service:
                 ok = self._survive("scan", ingest.reconcile, self.folders, True, self.watched.flat)
                 self.worker.wake()
                 next_reconcile = now + (opts.reconcile_every if ok else RESCAN_AFTER_ERROR)
-            if len(own) > 10000:
-                own.clear()
+            forget_oldest(own, OWN_WRITES_KEPT)
 
     def _first_scan(self, ingest: Ingestor) -> None:
         """The scan at start: what changed on disk while the service was not running."""
@@ -345,6 +347,14 @@ class Service:
         except Exception as exc:
             self._emit(Notice("warning", f"{what}: {one_line(exc)} (will look again in {RESCAN_AFTER_ERROR:g} s)"))
             return failed
+
+
+def forget_oldest(own: dict[str, FileStat], limit: int) -> None:
+    """Past ``limit`` entries, the oldest go, down to half (a dict keeps its order): never the writes
+    just made, whose events may still be on their way (it was all cleared at once before)."""
+    if len(own) > limit:
+        for stale in list(own)[: len(own) - limit // 2]:
+            del own[stale]
 
 
 def _drain(q: queue.Queue[Any], timeout: float) -> list[Any]:

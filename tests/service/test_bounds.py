@@ -40,3 +40,14 @@ def test_files_kept_on_the_older_digest_are_let_go_when_gone(tmp_path: Path) -> 
         ing._kept_legacy.update({str(here), *(str(photos / f"gone{i}.tif") for i in range(50))})
         ing.reconcile([str(photos)])
         assert ing._kept_legacy == {str(here)}
+
+
+def test_our_own_writes_forget_the_oldest_not_the_newest() -> None:
+    from autotagger.service.service import forget_oldest
+    from autotagger.watch.settle import FileStat
+
+    own = {f"/p/{i}.jpg": FileStat(i, i) for i in range(11)}
+    forget_oldest(own, 10)
+    assert list(own) == [f"/p/{i}.jpg" for i in range(6, 11)]  # the newest half stays, in order
+    forget_oldest(own, 10)
+    assert len(own) == 5  # under the limit: nothing goes
