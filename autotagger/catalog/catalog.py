@@ -28,6 +28,25 @@ class Catalog(ImagesMixin, EditsMixin, JobsMixin, SearchMixin):
         data_version``. A reader polls it to notice changes made elsewhere, at no cost."""
         return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
 
+    def checkpoint(self) -> bool:
+        """Copy the WAL into the catalogue and cut the WAL file to nothing; for a writer that has gone
+        idle (the queue empty), so that a quiet service leaves no WAL behind (journal_size_limit only
+        trims it to WAL_SIZE_LIMIT, and only at the next write). Best effort and never waits: a reader
+        in the middle of a read (the GUI) or another writer makes it give up, and it returns False;
+        True when the WAL is empty now."""
+        if self.readonly or self._in_txn:
+            return False
+        conn = self._conn
+        busy_ms = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
+        conn.execute("PRAGMA busy_timeout = 0")  # TRUNCATE would otherwise wait out every reader
+        try:
+            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.OperationalError:  # locked: someone is writing
+            return False
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
+        return int(busy) == 0
+
 
 def _said(cat: Catalog, exc: sqlite3.DatabaseError) -> Exception:
     """What to raise for ``exc``: CatalogDamaged for a corrupt page, else ``exc`` itself."""

@@ -15,7 +15,7 @@ from autotagger.catalog._base import (
     split_path,
 )
 from autotagger.catalog.query import fold_tag
-from autotagger.catalog.records import FileInfo, FolderRecord, ImageRecord
+from autotagger.catalog.records import FileInfo, FolderRecord, ImageRecord, KnownRow
 from autotagger.catalog.schema import now_iso
 from autotagger.catalog.tombstones import TombstonesMixin
 from autotagger.types import TagResult
@@ -306,6 +306,24 @@ class ImagesMixin(TombstonesMixin):
             if len(rows) < page:
                 return
             last = int(rows[-1][0])
+
+    def iter_known(self, folder: str, *, page: int = 5000) -> Iterator[KnownRow]:
+        """Path, size, mtime, digest and status of every image under ``folder`` (at any depth), by path,
+        a page at a time: the reconcile scan's listing, without the tags and answers of
+        ``iter_images``. Paged on the path index: a path is under ``folder`` exactly when it sorts
+        in ``folder_range``'s [lower, upper)."""
+        _, last, hi = folder_range(folder)  # "F/" itself is no file's path: "> F/" is the lower bound
+        while True:
+            with self._read() as c:
+                rows = c.execute(
+                    "SELECT path, size, mtime, content_hash, status FROM images "
+                    "WHERE path > ? AND path < ? ORDER BY path LIMIT ?",
+                    (last, hi, page),
+                ).fetchall()
+            yield from map(KnownRow._make, rows)
+            if len(rows) < page:
+                return
+            last = str(rows[-1][0])
 
     # -- moves and removals ------------------------------------------------------------------------
     def move_image(self, old_path: str, new_path: str) -> None:

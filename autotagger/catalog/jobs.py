@@ -11,6 +11,12 @@ from autotagger.catalog.schema import now_iso
 
 JOB_COLUMNS = "id, path, reason, attempts, status, error"
 
+#: Done jobs kept, the newest: a recent history of what was queued and why (what a person or a test
+#: looks at to see whether a file was queued twice). Older ones go as each job finishes: nothing reads
+#: them (the counts shown are of pending, claimed and failed jobs; Retry failed reads failed ones), and
+#: kept for good they grew the table by a row per file tagged for as long as the service ran.
+KEEP_DONE = 1000
+
 
 class JobsMixin(CatalogBase):
     def enqueue(self, path: str, *, reason: str = "new") -> int | None:
@@ -46,10 +52,23 @@ class JobsMixin(CatalogBase):
         return sorted((Job(*r) for r in rows), key=lambda j: j.id)
 
     def finish_job(self, job_id: int) -> None:
+        """Mark the job done (in the caller's transaction, when one is open) and let go of the done
+        jobs beyond the newest KEEP_DONE."""
         with self._write() as c:
             c.execute(
                 "UPDATE jobs SET status = 'done', error = NULL, updated_at = ? WHERE id = ?", (now_iso(), job_id)
             )
+            self._prune_done()
+
+    def _prune_done(self) -> None:
+        """Delete the done jobs older than the newest KEEP_DONE: one walk of KEEP_DONE entries of the
+        jobs_status index, and, once the table is at its bound, about one row deleted per job finished.
+        The first call on a catalogue from before this deletes its whole backlog at once."""
+        self._conn.execute(
+            "DELETE FROM jobs WHERE status = 'done' AND id < "
+            "(SELECT id FROM jobs WHERE status = 'done' ORDER BY id DESC LIMIT 1 OFFSET ?)",
+            (KEEP_DONE - 1,),
+        )
 
     def fail_job(self, job_id: int, error: str, *, max_attempts: int = 3, retry_in: float = 0.0) -> None:
         """Count an attempt; back to pending, due in ``retry_in`` seconds, until ``max_attempts`` is
@@ -131,4 +150,5 @@ class JobsMixin(CatalogBase):
                     "INSERT OR IGNORE INTO jobs (path, reason, created_at, updated_at) VALUES (?, 'retry', ?, ?)",
                     (path, now, now),
                 )
+            self._prune_done()
             return len(todo)

@@ -10,6 +10,13 @@ from pathlib import Path
 from autotagger.catalog.errors import CatalogError
 from autotagger.catalog.schema import migrate, schema_version
 
+#: The most a catalogue's WAL file keeps on disk once a checkpoint has emptied it (bytes). Without it
+#: SQLite reuses the WAL at its high-water mark for good: a big import left tens of MB behind for as long
+#: as the service ran (the soak run, benchmarks/results/soak-cpu-2026-12-05.txt). Big enough that a
+#: busy writer still reuses the file rather than growing and cutting it every transaction (the soak's
+#: WAL sat at 4-11 MB between its big waves).
+WAL_SIZE_LIMIT = 16 * 2**20
+
 
 class ForeignDatabase(CatalogError):
     """The file is an SQLite database with tables of its own and no schema of ours."""
@@ -26,6 +33,9 @@ def configure(conn: sqlite3.Connection, busy_ms: int, path: Path | str) -> int:
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA cache_size = -65536")  # 64 MiB of page cache per connection
+    # every connection, not only the writer's: the one that restarts the WAL after a checkpoint cuts it
+    # back, and the service writes from several threads, each with its own connection
+    conn.execute(f"PRAGMA journal_size_limit = {int(WAL_SIZE_LIMIT)}")
     version = schema_version(conn)
     if version == 0 and conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone() is not None:
         # tables, but none of ours: a Lightroom catalogue (.lrcat), a digiKam or Photos database given

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from autotagger.types import Answer
 
@@ -41,6 +42,17 @@ class ImageRecord:
     @property
     def tag_paths(self) -> tuple[str, ...]:
         return tuple(t.path for t in self.tags)
+
+
+class KnownRow(NamedTuple):
+    """What a reconcile scan needs of an image (``Catalog.iter_known``): no tags, answers or caption,
+    which cost half the idle scan's time when every record came whole (a tuple: cheap by the 100,000)."""
+
+    path: str
+    size: int | None
+    mtime: float | None
+    content_hash: str | None
+    status: str  # "pending" | "tagged" | "failed"
 
 
 @dataclass(frozen=True)

@@ -228,7 +228,7 @@ class Ingestor:
         known: dict[str, KnownFile] = {}
         for root in roots:
             deep = recursive and root not in flat
-            for rec in self.cat.iter_images(folder=root):
+            for rec in self.cat.iter_known(root):  # path, stat, digest, status: no tags or answers
                 if under(rec.path, root) and (deep or os.path.dirname(rec.path) == root):
                     known[rec.path] = known_of(rec)
         plan = plan_reconcile(
