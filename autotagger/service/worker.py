@@ -166,6 +166,7 @@ class Worker:
 
         cat = Catalog(self.config.catalog_path)
         pool = concurrent.futures.ThreadPoolExecutor(self.config.loader_threads, "autotagger-decode")
+        idle = True  # once the queue runs dry after work, the WAL is folded into the catalogue (once)
         try:
             while not self.stop_event.is_set():
                 if not self.resume_event.is_set():
@@ -173,9 +174,12 @@ class Worker:
                     continue
                 jobs = self._claim(cat)
                 if not jobs:
+                    if not idle and self.in_flight == 0:  # the last batch recorded: a quiet service leaves no WAL
+                        idle = cat.checkpoint()  # False: a reader was in the way; tried again at the next poll
                     self._wake.wait(self.config.idle_wait)
                     self._wake.clear()
                     continue
+                idle = False
                 items = self._prepare(cat, jobs, pool)
                 while not self.stop_event.is_set():
                     try:
