@@ -147,3 +147,30 @@ def run_once(tmp: Path, folder: Path, log: Path) -> list[Any]:
     svc.run()
     assert svc.exit_error is None
     return events
+
+
+def count_overlapping_writes(monkeypatch: Any) -> dict[str, int]:
+    """Make every metadata write slow enough to overlap, and count how many ran at once: ``"all"``, and
+    at most for files of ``"one capture"`` (the same stem). The dict fills in as writes run."""
+    import autotagger.metadata
+
+    real = autotagger.metadata.write_metadata
+    lock = threading.Lock()
+    busy: dict[str, int] = {}
+    most = {"all": 0, "one capture": 0}
+
+    def slow(path: Path, *a: object, **kw: object) -> object:
+        stem = path.stem.lower()
+        with lock:
+            busy[stem] = busy.get(stem, 0) + 1
+            most["all"] = max(most["all"], sum(busy.values()))
+            most["one capture"] = max(most["one capture"], busy[stem])
+        time.sleep(0.05)  # long enough for two writes to overlap, were they sent together
+        try:
+            return real(path, *a, **kw)  # type: ignore[arg-type]
+        finally:
+            with lock:
+                busy[stem] -= 1
+
+    monkeypatch.setattr(autotagger.metadata, "write_metadata", slow)
+    return most

@@ -4,39 +4,17 @@ and two writers at once made one of them fail with 'file changed' and come back 
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from autotagger.service.service import Service
 
-from .helpers import LoggingTagger, catalog_rows, make_jpeg, options
+from .helpers import LoggingTagger, catalog_rows, count_overlapping_writes, make_jpeg, options
 
 
 def test_a_captures_files_are_written_one_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import autotagger.metadata
-
-    real = autotagger.metadata.write_metadata
-    lock = threading.Lock()
-    busy: dict[str, int] = {}
-    most = {"all": 0, "one capture": 0}
-
-    def slow(path: Path, *a: object, **kw: object) -> object:
-        stem = path.stem.lower()
-        with lock:
-            busy[stem] = busy.get(stem, 0) + 1
-            most["all"] = max(most["all"], sum(busy.values()))
-            most["one capture"] = max(most["one capture"], busy[stem])
-        time.sleep(0.05)  # long enough for two writes of one capture to overlap, were they sent together
-        try:
-            return real(path, *a, **kw)  # type: ignore[arg-type]
-        finally:
-            with lock:
-                busy[stem] -= 1
-
-    monkeypatch.setattr(autotagger.metadata, "write_metadata", slow)
+    most = count_overlapping_writes(monkeypatch)
     photos, log = tmp_path / "photos", tmp_path / "calls.log"
     photos.mkdir()
     for i in range(6):

@@ -3,8 +3,6 @@ outcomes recorded and returned in the order given, a capture's files written one
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +12,7 @@ from autotagger.engine.fake import FakeTagger
 from autotagger.metadata import read_metadata
 from autotagger.service.tagfiles import ResultWriter, tag_paths
 from autotagger.types import TagResult
-from tests.service.helpers import make_jpeg
+from tests.service.helpers import count_overlapping_writes, make_jpeg
 
 
 def test_outcomes_come_in_order_and_are_recorded_failures_included(tmp_path: Path) -> None:
@@ -40,27 +38,7 @@ def test_outcomes_come_in_order_and_are_recorded_failures_included(tmp_path: Pat
 def test_files_are_written_in_parallel_but_a_captures_files_one_at_a_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import autotagger.metadata
-
-    real = autotagger.metadata.write_metadata
-    lock = threading.Lock()
-    busy: dict[str, int] = {}
-    most = {"all": 0, "one capture": 0}
-
-    def slow(path: Path, *a: object, **kw: object) -> object:
-        stem = path.stem.lower()
-        with lock:
-            busy[stem] = busy.get(stem, 0) + 1
-            most["all"] = max(most["all"], sum(busy.values()))
-            most["one capture"] = max(most["one capture"], busy[stem])
-        time.sleep(0.05)
-        try:
-            return real(path, *a, **kw)  # type: ignore[arg-type]
-        finally:
-            with lock:
-                busy[stem] -= 1
-
-    monkeypatch.setattr(autotagger.metadata, "write_metadata", slow)
+    most = count_overlapping_writes(monkeypatch)
     files = []
     for i in range(6):  # IMG_i.jpg and IMG_i.JPEG: one capture, one sidecar IMG_i.xmp between them
         files += [make_jpeg(tmp_path / f"IMG_{i}.jpg", i), make_jpeg(tmp_path / f"IMG_{i}.JPEG", i + 50)]
