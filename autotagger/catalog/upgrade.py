@@ -61,6 +61,21 @@ def _upgraded_by_us(path: Path) -> bool:
         time.sleep(0.05)
 
 
+def _acquire(lock: WriterLock) -> None:
+    """``lock.acquire()``; while the holder is not named, tried again for up to a second: a holder
+    writes its pid just after it takes the lock and empties the file just before it lets go, and one
+    met in between (another thread of this process, as often as not) would be taken for a stranger."""
+    deadline = time.monotonic() + 1.0
+    while True:
+        try:
+            lock.acquire()
+            return
+        except AlreadyRunning as exc:
+            if exc.pid is not None or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.005)
+
+
 def upgrade_for_reader(path: Path, version: int) -> Path | None:
     """Upgrade the catalogue at ``path`` (schema ``version``) to the latest schema, under the writer
     lock, with the very steps a writer takes on open (opening.py); returns the backup made (None when
@@ -71,7 +86,7 @@ def upgrade_for_reader(path: Path, version: int) -> Path | None:
         raise _cannot(path, version, f"{why}; open it once with autotagger tag or watch where it can be written")
     lock = WriterLock(path)
     try:
-        lock.acquire()
+        _acquire(lock)
     except AlreadyRunning as exc:
         if exc.pid == os.getpid() and _upgraded_by_us(path):
             return None
