@@ -131,6 +131,11 @@ class CatalogBase:
         try:
             version = self._pragmas()
             if self.readonly:
+                if version == 0:  # an empty file (or no file: a device such as /dev/null)
+                    raise CatalogError(
+                        f"no catalogue at {self.path}: the file is empty (tag some photos first, or give "
+                        "--catalog FILE)"
+                    )
                 if 0 < version < LATEST:  # an older catalogue: upgraded here when it can be (upgrade.py)
                     self.backup_path = upgrade_for_reader(self.path, version)
                     self._conn.close()

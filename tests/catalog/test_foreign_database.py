@@ -53,3 +53,11 @@ def test_an_empty_file_still_becomes_a_catalogue(tmp_path: Path) -> None:
         assert cat.schema_version > 0
     finally:
         cat.close()
+
+
+def test_a_reader_on_an_empty_file_says_there_is_no_catalogue_yet(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite3"
+    path.touch()
+    with pytest.raises(CatalogError, match=r"no catalogue at .*the file is empty") as err:
+        Catalog(path, readonly=True)
+    assert "schema v0" not in str(err.value) and path.stat().st_size == 0
