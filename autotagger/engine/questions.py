@@ -27,8 +27,10 @@ _ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 def clean_text(text: str) -> str:
-    """Model text made safe for metadata: no control characters, white space folded."""
-    text = unicodedata.normalize("NFC", text)
+    """Model text made safe for metadata: no control characters, white space folded, and no U+FFFD:
+    a byte-level tokenizer (OPT's) decodes a character cut by the token limit, or bytes that are no
+    UTF-8 at all, as that replacement character, which would be written into the photo as a "�"."""
+    text = unicodedata.normalize("NFC", text).replace("\ufffd", " ")
     text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") else ch for ch in text)
     return " ".join(text.split())
 

@@ -46,6 +46,11 @@ def test_clean_text_removes_control_characters() -> None:
     assert clean_text("a\x00b\x1f c\n d") == "a b c d"
 
 
+def test_clean_text_drops_what_the_tokenizer_could_not_decode() -> None:
+    assert clean_text("a sunset over the sea \ufffd") == "a sunset over the sea"
+    assert clean_text("caf\ufffd\ufffd terrace") == "caf terrace"
+
+
 def test_render_tag_templates() -> None:
     assert render_tag("setting|{answer}", "outdoors") == "setting|outdoors"
     assert render_tag("people", "yes") == "people"
