@@ -43,6 +43,19 @@ def damage(path: Path, *tables: str) -> None:
             f.write(b"\xa5" * size)
 
 
+def damaged_catalogue(path: Path) -> Path:
+    """A catalogue of three tagged photos and a folder whose images, tag_names, folders and jobs
+    pages are overwritten: every read of them fails as a damaged disk makes it fail."""
+    from autotagger.catalog import Catalog
+
+    with Catalog(path) as cat:
+        for name in ("dog", "cat", "car"):
+            cat.record_result(result(f"/p/{name}.jpg", caption=f"a {name}"))
+        cat.add_folder("/p")
+    damage(path, "images", "tag_names", "folders", "jobs")
+    return path
+
+
 def build_v1(path: Path) -> None:
     """A real version-1 catalogue, as the first release wrote it, with one tagged image in it."""
     conn = sqlite3.connect(path, isolation_level=None)

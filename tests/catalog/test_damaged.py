@@ -12,7 +12,7 @@ import pytest
 
 from autotagger.catalog import Catalog, CatalogDamaged
 from autotagger.catalog.errors import damage_error
-from tests.catalog.helpers import damage, result
+from tests.catalog.helpers import damaged_catalogue, result
 
 CALLS: dict[str, Callable[[Catalog], Any]] = {
     "search": lambda c: c.search("dog"),
@@ -28,13 +28,7 @@ CALLS: dict[str, Callable[[Catalog], Any]] = {
 
 @pytest.fixture
 def damaged(tmp_path: Path) -> Path:
-    path = tmp_path / "catalog.sqlite3"
-    with Catalog(path) as cat:
-        for name in ("dog", "cat", "car"):
-            cat.record_result(result(f"/p/{name}.jpg", caption=f"a {name}"))
-        cat.add_folder("/p")
-    damage(path, "images", "tag_names", "folders", "jobs")
-    return path
+    return damaged_catalogue(tmp_path / "catalog.sqlite3")
 
 
 def says_damaged(info: pytest.ExceptionInfo[CatalogDamaged], path: Path) -> str:

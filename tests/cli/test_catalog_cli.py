@@ -11,13 +11,12 @@ import pytest
 
 from autotagger.catalog import Catalog
 from autotagger.types import Answer, Tag, TagResult
-from tests.cli.helpers import run
+from tests.cli.helpers import no_settings, run
 
 
 @pytest.fixture
 def catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("AUTOTAGGER_CONFIG", str(tmp_path / "no-config.toml"))
-    monkeypatch.delenv("AUTOTAGGER_CATALOG", raising=False)
+    no_settings(tmp_path, monkeypatch)
     path = tmp_path / "cat.sqlite3"
     with Catalog(path) as cat:
         cat.record_result(

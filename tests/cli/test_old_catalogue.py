@@ -12,13 +12,12 @@ import pytest
 from autotagger.catalog import Catalog, WriterLock
 from autotagger.catalog.schema import LATEST
 from tests.catalog.helpers import build_old, result
-from tests.cli.helpers import run
+from tests.cli.helpers import no_settings, run
 
 
 @pytest.fixture(autouse=True)
 def _no_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AUTOTAGGER_CONFIG", str(tmp_path / "no-config.toml"))
-    monkeypatch.delenv("AUTOTAGGER_CATALOG", raising=False)
+    no_settings(tmp_path, monkeypatch)
 
 
 def test_search_finds_in_a_v4_catalogue_upgrading_it_with_a_backup(tmp_path: Path,

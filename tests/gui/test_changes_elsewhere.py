@@ -183,14 +183,9 @@ def test_a_damaged_catalogue_is_said_once(qtbot: Any, tmp_path: Path) -> None:
     from autotagger.gui.app import catalog_opener
     from autotagger.gui.status import PollingLink, remote_reader
     from autotagger.gui.window import MainWindow
-    from tests.catalog.helpers import damage
+    from tests.catalog.helpers import damaged_catalogue
 
-    path = tmp_path / "catalog.sqlite3"
-    with Catalog(path) as cat:
-        for name in ("dog", "cat", "car"):
-            cat.record_result(result(f"/p/{name}.jpg", caption=f"a {name}"))
-        cat.add_folder("/p")
-    damage(path, "images", "tag_names", "folders", "jobs")
+    path = damaged_catalogue(tmp_path / "catalog.sqlite3")
     said = f"catalogue {path} is damaged (database disk image is malformed); restore a backup or move it away"
 
     states: list[Any] = []
