@@ -96,11 +96,12 @@ def plan_reconcile(
             plan.errors.append(str(exc).splitlines()[0] if str(exc) else f"{path}: cannot read")
             return None
 
+    # gone records still on the older scheme: counted once, not looked for again for every new file
+    legacy_gone = sum(1 for g in gone_by_hash if g.startswith(LEGACY))
+
     def older(path: str, h: str) -> str:
         """``h``, or the file's digest of the older scheme where only that can find a gone record."""
-        if h in gone_by_hash or legacy is None or not h.startswith(SUCCESSORS):
-            return h
-        if not any(g.startswith(LEGACY) for g in gone_by_hash):
+        if h in gone_by_hash or legacy is None or not h.startswith(SUCCESSORS) or not legacy_gone:
             return h
         try:
             return legacy(path)
@@ -115,6 +116,7 @@ def plan_reconcile(
             key = None if h is None else older(path, h)
             if h is not None and key in gone_by_hash:
                 old = gone_by_hash.pop(key)
+                legacy_gone -= key.startswith(LEGACY)
                 plan.moves.append(Move(old.path, path, h))
             else:
                 plan.new.append(path)
